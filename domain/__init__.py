@@ -1,0 +1,31 @@
+"""The negotiation domain: deals, their parties, proposals, conditions and statements.
+
+Pure Python on top of `eventsourcing.domain`; nothing here knows about HTTP or SQL.
+"""
+
+from domain.deal import Deal
+from domain.errors import (
+    AlreadyDone,
+    ConflictOfInterest,
+    DomainError,
+    IllegalTransition,
+    InvalidValue,
+    NotAuthorized,
+    OutOfOrder,
+    UnknownReference,
+)
+from domain.events import EVENT_CLASSES, DealEvent
+
+__all__ = [
+    "EVENT_CLASSES",
+    "AlreadyDone",
+    "ConflictOfInterest",
+    "Deal",
+    "DealEvent",
+    "DomainError",
+    "IllegalTransition",
+    "InvalidValue",
+    "NotAuthorized",
+    "OutOfOrder",
+    "UnknownReference",
+]

@@ -1,0 +1,47 @@
+"""Who holds the ball: which parties must act next, derived from the deal's state after each event."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.values import Ball, DealStatus, Role
+
+if TYPE_CHECKING:
+    from domain.deal import Deal
+    from domain.events import DealEvent
+
+
+def ball_after(deal: Deal, event: DealEvent) -> Ball:
+    """The ball as it lies once `event` has been applied; `since` is when it moved there."""
+    parties, reason = _holder(deal)
+    if parties == deal.ball.party_ids and reason == deal.ball.reason:
+        return deal.ball
+    return Ball(tuple(parties), event.occurred_at, reason)
+
+
+def _holder(deal: Deal) -> tuple[tuple[str, ...], str]:
+    status = deal.status
+    proposal = deal.current_proposal
+    if status is DealStatus.DRAFT:
+        return tuple(deal.parties_with(Role.PROPOSER)), "drafting the first proposal"
+    if status is DealStatus.PROPOSED and proposal is not None:
+        return proposal.tendered_to, f"to answer proposal {proposal.proposal_id}"
+    if status is DealStatus.UNDER_NEGOTIATION:
+        if proposal is None:
+            return (), "negotiating"
+        return proposal.tendered_to, f"negotiating proposal {proposal.proposal_id}"
+    if status is DealStatus.SIGNING_WITHHELD and proposal is not None:
+        return (proposal.tendered_by,), f"to revise proposal {proposal.proposal_id} after signing was withheld"
+    if status is DealStatus.COUNTER_PROPOSAL_PENDING and deal.counter_announced_by:
+        return (deal.counter_announced_by,), "to present the announced counter-proposal"
+    if status is DealStatus.SIGNATURE_PENDING:
+        unsigned = tuple(p for p in deal.required_signatories if p not in deal.signatures)
+        return unsigned, "to sign"
+    if status is DealStatus.SIGNED and deal.requires_ratification:
+        return tuple(deal.required_ratifiers), "to submit the deal for ratification"
+    if status is DealStatus.RATIFICATION_PENDING:
+        pending = tuple(p for p in deal.required_ratifiers if p not in deal.ratifications)
+        return pending, "to ratify"
+    if status in (DealStatus.SIGNED, DealStatus.RATIFIED):
+        return (), "awaiting entry into force"
+    return (), f"nobody: the deal is {status.value}"

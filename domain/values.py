@@ -1,0 +1,268 @@
+"""Value objects of a negotiation: who takes part, what is on the table, what was said.
+
+All are immutable. Sequences are tuples so that two equal values compare equal however they were built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from domain.errors import InvalidValue
+
+
+class DealStatus(Enum):
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    UNDER_NEGOTIATION = "under_negotiation"
+    SIGNING_WITHHELD = "signing_withheld"
+    COUNTER_PROPOSAL_PENDING = "counter_proposal_pending"
+    SIGNATURE_PENDING = "signature_pending"
+    SIGNED = "signed"
+    RATIFICATION_PENDING = "ratification_pending"
+    RATIFIED = "ratified"
+    IN_FORCE = "in_force"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+class Role(Enum):
+    PROPOSER = "proposer"
+    COUNTERPARTY = "counterparty"
+    MEDIATOR = "mediator"
+    SIGNATORY = "signatory"
+    AUTHORIZER = "authorizer"
+    RATIFIER = "ratifier"
+    GUARANTOR = "guarantor"
+    OBSERVER = "observer"
+
+
+class PartyKind(Enum):
+    STATE = "state"
+    GOVERNMENT_BODY = "government_body"
+    ORGANIZATION = "organization"
+    COMPANY = "company"
+    PERSON = "person"
+
+
+class Authority(Enum):
+    NEGOTIATE = "negotiate"
+    SIGN = "sign"
+    AUTHORIZE = "authorize"
+
+
+class ConditionKind(Enum):
+    SECURITY_GUARANTEE = "security_guarantee"
+    LEGAL_COMPLIANCE = "legal_compliance"
+    FINANCIAL = "financial"
+    OTHER = "other"
+
+
+class ConditionStatus(Enum):
+    OPEN = "open"
+    SATISFIED = "satisfied"
+    WAIVED = "waived"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+
+
+class Stance(Enum):
+    SUPPORT = "support"
+    OPPOSE = "oppose"
+    CRITICIZE = "criticize"
+    NEUTRAL = "neutral"
+
+
+def _require(condition: bool, field: str, reason: str) -> None:
+    if not condition:
+        raise InvalidValue(field, reason)
+
+
+def _require_text(value: str, field: str) -> None:
+    _require(isinstance(value, str) and value.strip() != "", field, "must not be empty")
+
+
+def require_aware(value: datetime | None, field: str) -> None:
+    """Times in the world carry their offset: 30 April in Washington is 1 May in Kyiv."""
+    if value is not None:
+        _require(value.tzinfo is not None and value.utcoffset() is not None, field, "must include a timezone offset")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact was reported."""
+
+    url: str
+    publisher: str | None = None
+    published_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_text(self.url, "source.url")
+        require_aware(self.published_at, "source.published_at")
+
+
+@dataclass(frozen=True)
+class Party:
+    """A principal in the deal: a state, a government body, a company or a person."""
+
+    party_id: str
+    name: str
+    kind: PartyKind
+    roles: tuple[Role, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_text(self.party_id, "party_id")
+        _require_text(self.name, "name")
+
+    def holds(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Representative:
+    """A person acting for a party, with the authority they were given."""
+
+    party_id: str
+    name: str
+    title: str | None = None
+    authority: tuple[Authority, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_text(self.name, "name")
+
+    def may(self, authority: Authority) -> bool:
+        return authority in self.authority
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One immutable version of the terms put on the table."""
+
+    proposal_id: str
+    tendered_by: str
+    tendered_to: tuple[str, ...]
+    terms: tuple[str, ...]
+    tendered_at: datetime
+    summary: str | None = None
+    delivered_by: str | None = None
+    venue: str | None = None
+    counter_to: str | None = None
+    supersedes: str | None = None
+    respond_by: datetime | None = None
+    document_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A demand or precondition a party attached to the deal."""
+
+    condition_id: str
+    raised_by: str
+    kind: ConditionKind
+    text: str
+    blocking: bool
+    raised_at: datetime
+    status: ConditionStatus = ConditionStatus.OPEN
+    legal_basis: str | None = None
+    proposal_id: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_note: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is ConditionStatus.OPEN
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who made a statement; anonymous speakers keep their title but not their name."""
+
+    title: str | None = None
+    name: str | None = None
+    party_id: str | None = None
+    anonymous: bool = False
+
+    def __post_init__(self) -> None:
+        _require(not (self.anonymous and self.name), "speaker.name", "must be empty for an anonymous speaker")
+        _require(bool(self.name or self.title), "speaker", "needs a name or a title")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A public position attributed to a speaker, with the sources that report it."""
+
+    statement_id: str
+    speaker: Speaker
+    quote: str
+    stance: Stance
+    made_at: datetime
+    paraphrase: str | None = None
+    about_version: int | None = None
+    cameo_code: str | None = None
+    sources: tuple[Source, ...] = ()
+    retracted: bool = False
+
+
+@dataclass(frozen=True)
+class Meeting:
+    participants: tuple[str, ...]
+    held_at: datetime
+    venue: str | None = None
+    topic: str | None = None
+    proposal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    party_id: str
+    signed_at: datetime
+    signatory: str | None = None
+    place: str | None = None
+    proposal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ratification:
+    party_id: str
+    body: str | None
+    at: datetime
+    votes_for: int | None = None
+    votes_against: int | None = None
+    abstentions: int | None = None
+
+
+@dataclass(frozen=True)
+class Ball:
+    """Who must act next, since when, and why."""
+
+    party_ids: tuple[str, ...]
+    since: datetime
+    reason: str
+
+
+VALUE_TYPES: tuple[type, ...] = (
+    Source,
+    Party,
+    Representative,
+    Proposal,
+    Condition,
+    Speaker,
+    Statement,
+    Meeting,
+    Signature,
+    Ratification,
+    Ball,
+)
+ENUM_TYPES: tuple[type[Enum], ...] = (
+    DealStatus,
+    Role,
+    PartyKind,
+    Authority,
+    ConditionKind,
+    ConditionStatus,
+    Stance,
+)

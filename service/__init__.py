@@ -1,0 +1,1 @@
+"""The deal-tracking service: the event-sourced application, its HTTP API, projections, webhooks and CLI."""

@@ -1,0 +1,124 @@
+"""One table from error to HTTP status, and one problem+json (RFC 9457) body for all of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain import EVENT_CLASSES
+from domain import errors as de
+from service import app as sa
+from service.api.schemas import Problem
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS: dict[type[de.DomainError], int] = {
+    sa.DealNotFound: 404,
+    sa.StaleVersion: 412,
+    sa.WriteConflict: 409,
+    sa.DealExists: 409,
+    de.IllegalTransition: 409,
+    de.NotAuthorized: 409,
+    de.ConflictOfInterest: 409,
+    de.AlreadyDone: 409,
+    de.OutOfOrder: 409,
+    de.InvalidValue: 422,
+    de.UnknownReference: 422,
+}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the deal's state",
+    412: "Precondition failed",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
+
+
+def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": f"urn:deals:problem:{code}", "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail, "code": code, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_of(error: de.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 422
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """A readable path to the offending field: union and list wrappers of the schema are left out."""
+    parts: list[str] = []
+    skip_tag = False
+    for part in loc:
+        text = str(part)
+        if text in ("body", "query", "path", "header") and not parts:
+            continue
+        if text.startswith("tagged-union["):
+            skip_tag = True
+            continue
+        if text.startswith(("list[", "function-")):
+            continue
+        if skip_tag or text in EVENT_CLASSES:
+            skip_tag = False
+            continue
+        parts.append(text)
+    return ".".join(parts) or "body"
+
+
+def _branch_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """A body may be one event or a list of them: report only the errors of the shape that was sent."""
+    errors = list(exc.errors())
+    sent_list = isinstance(exc.body, list)
+    chosen = [e for e in errors if any(str(p).startswith("list[") for p in e["loc"]) == sent_list]
+    return chosen or errors
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, de.DomainError)
+    headers = {"ETag": f'"{exc.current}"'} if isinstance(exc, sa.StaleVersion) else None
+    return problem(status_of(exc), exc.code, exc.message, headers=headers, **exc.details)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": "type" if e["type"] == "union_tag_invalid" else _field(tuple(e["loc"])), "reason": e["msg"],
+         "type": e["type"]}
+        for e in _branch_errors(exc)
+    ]
+    first = errors[0] if errors else {"field": "body", "reason": "is invalid"}
+    return problem(422, "invalid_request", f"{first['field']}: {first['reason']}", errors=errors)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+    code = TITLES.get(exc.status_code, "error").lower().replace(" ", "_").replace("'", "")
+    return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(de.DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The errors a route may answer with, for the OpenAPI document."""
+    return {
+        status: {"model": Problem, "description": TITLES.get(status, "Error"), "content": {PROBLEM_JSON: {}}}
+        for status in statuses
+    }

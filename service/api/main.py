@@ -1,0 +1,40 @@
+"""Builds the FastAPI application: the deals application on the configured database, routes, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.errors import install_error_handlers
+from service.api.routes import deal_events, deals
+from service.app import DealsApplication
+from service.settings import Settings, get_settings
+
+DESCRIPTION = """
+Tracks deals under negotiation between parties — states, companies, people — and keeps their whole history.
+
+Every change is an event appended to the deal's log: a proposal tendered, signing withheld by an authorizer,
+a condition raised, a statement made, a counter-proposal announced. The deal's state (status, who holds the
+ball, open conditions) is rebuilt from that log. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.deals = DealsApplication(settings)
+        try:
+            yield
+        finally:
+            app.state.deals.close()
+
+    app = FastAPI(title="Deals", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(deals.router)
+    app.include_router(deal_events.router)
+    return app

@@ -1,0 +1,63 @@
+"""Record what happened to a deal, and read its history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Response, status
+
+from service.api import mapping, schemas
+from service.api.deps import AppDep, ExpectedVersion, SettingsDep
+from service.api.errors import responses
+from service.api.examples import openapi_event_examples
+
+router = APIRouter(prefix="/deals/{deal_id}/events", tags=["events"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Recorded,
+    responses=responses(404, 409, 412, 422),
+)
+def append_events(
+    deal_id: UUID,
+    body: Annotated[
+        schemas.DealEventIn | schemas.EventBatchIn,
+        Body(openapi_examples=openapi_event_examples()),
+    ],
+    app: AppDep,
+    expected: ExpectedVersion,
+    response: Response,
+) -> dict:
+    """Append one event, or a list of events atomically (all or none). Honours If-Match."""
+    batch = body if isinstance(body, list) else [body]
+    now = mapping.now()
+    recorded = app.record(deal_id, [mapping.to_command(item, now) for item in batch], expected_version=expected)
+    response.headers["ETag"] = f'"{recorded.version}"'
+    response.headers["Location"] = f"/deals/{deal_id}"
+    if recorded.position is not None:
+        response.headers["Deals-Position"] = str(recorded.position)
+    return {
+        "deal_id": deal_id,
+        "version": recorded.version,
+        "position": recorded.position,
+        "events": [mapping.event_out(r.domain_event, r.notification.id) for r in recorded.recordings],  # type: ignore[arg-type]
+    }
+
+
+@router.get("", response_model=schemas.EventPage, responses=responses(404))
+def read_history(
+    deal_id: UUID,
+    app: AppDep,
+    settings: SettingsDep,
+    after_version: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict:
+    """The deal's events in the order they were recorded, a page at a time."""
+    limit = min(limit, settings.max_events_page)
+    events = app.deal_events(deal_id, after_version=after_version, limit=limit)
+    items = [mapping.event_out(e) for e in events]
+    next_after = events[-1].originator_version if len(events) == limit else None
+    return {"items": items, "next_after_version": next_after}

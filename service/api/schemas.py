@@ -1,0 +1,448 @@
+"""The public contract: what clients send and receive. Kept apart from the domain; mapped in api/mapping.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.values import Authority, ConditionKind, DealStatus, PartyKind, Role, Stance
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+Short = Annotated[str, StringConstraints(max_length=300)]
+ShortList = Annotated[list[Short], Field(max_length=100)]
+IdList = Annotated[list[Id], Field(max_length=100)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceIn(Schema):
+    """Where a fact was reported."""
+
+    url: Url
+    publisher: Name | None = None
+    published_at: AwareDatetime | None = None
+
+
+class EventIn(Schema):
+    occurred_at: AwareDatetime | None = Field(
+        None, description="When it happened in the world, with its offset. Defaults to now."
+    )
+    sources: Annotated[list[SourceIn], Field(max_length=50)] = []
+
+
+# ---- membership -------------------------------------------------------------------------------------
+
+
+class PartyIn(Schema):
+    party_id: Id
+    name: Name
+    kind: PartyKind = PartyKind.STATE
+    roles: Annotated[list[Role], Field(max_length=8)] = []
+
+
+class PartyJoinedIn(EventIn, PartyIn):
+    type: Literal["party_joined"]
+
+
+class RoleAssignedIn(EventIn):
+    type: Literal["role_assigned"]
+    party_id: Id
+    role: Role
+
+
+class RoleRevokedIn(EventIn):
+    type: Literal["role_revoked"]
+    party_id: Id
+    role: Role
+
+
+class RepresentativeDesignatedIn(EventIn):
+    type: Literal["representative_designated"]
+    party_id: Id
+    name: Name
+    title: Name | None = None
+    authority: Annotated[list[Authority], Field(max_length=3)] = []
+
+
+# ---- proposals ----------------------------------------------------------------------------------------
+
+
+class ProposalTenderedIn(EventIn):
+    type: Literal["proposal_tendered"]
+    proposal_id: Id | None = Field(None, description="Defaults to a new id.")
+    tendered_by: Id
+    tendered_to: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    terms: Annotated[list[Text], Field(max_length=500)] = []
+    summary: Text | None = None
+    delivered_by: Name | None = None
+    venue: Name | None = None
+    counter_to: Id | None = None
+    supersedes: Id | None = None
+    respond_by: AwareDatetime | None = None
+    document_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class MeetingHeldIn(EventIn):
+    type: Literal["meeting_held"]
+    participants: Annotated[list[Name], Field(min_length=1, max_length=100)]
+    venue: Name | None = None
+    topic: Text | None = None
+    proposal_id: Id | None = None
+
+
+class NegotiationOpenedIn(EventIn):
+    type: Literal["negotiation_opened"]
+    proposal_id: Id | None = None
+    format: Name | None = None
+
+
+class ProposalAnswerIn(EventIn):
+    by_party: Id
+    proposal_id: Id | None = Field(None, description="Defaults to the proposal on the table.")
+    reason: Text | None = None
+
+
+class ProposalAcceptedIn(ProposalAnswerIn):
+    type: Literal["proposal_accepted"]
+
+
+class ProposalRejectedIn(ProposalAnswerIn):
+    type: Literal["proposal_rejected"]
+
+
+class ProposalWithdrawnIn(ProposalAnswerIn):
+    type: Literal["proposal_withdrawn"]
+
+
+class CounterProposalAnnouncedIn(EventIn):
+    type: Literal["counter_proposal_announced"]
+    by_party: Id
+    counter_to: Id | None = Field(None, description="Defaults to the proposal on the table.")
+    expected_by: AwareDatetime | None = None
+    summary: Text | None = None
+
+
+class CounterProposalAbandonedIn(EventIn):
+    type: Literal["counter_proposal_abandoned"]
+    by_party: Id
+    reason: Text | None = None
+
+
+# ---- authorization, signature, ratification ----------------------------------------------------------
+
+
+class SigningWithheldIn(EventIn):
+    type: Literal["signing_withheld"]
+    by_party: Id
+    authorizer: Name | None = Field(None, description="The person who withheld authorization.")
+    signatories_affected: ShortList = []
+    proposal_id: Id | None = None
+    reason_codes: ShortList = []
+    reason_text: Text | None = None
+
+
+class SigningAuthorizedIn(EventIn):
+    type: Literal["signing_authorized"]
+    by_party: Id
+    authorizer: Name | None = None
+    signatories: ShortList = []
+    proposal_id: Id | None = None
+
+
+class SignatureAddedIn(EventIn):
+    type: Literal["signature_added"]
+    party_id: Id
+    signatory: Name | None = Field(None, description="The person who signed for the party.")
+    place: Name | None = None
+
+
+class SignatureProcessVoidedIn(EventIn):
+    type: Literal["signature_process_voided"]
+    by_party: Id
+    reason: Text | None = None
+
+
+class RatificationIn(EventIn):
+    party_id: Id
+    body: Name | None = Field(None, description="The ratifying body, e.g. a parliament.")
+
+
+class Votes(Schema):
+    votes_for: Annotated[int, Field(ge=0)] | None = None
+    votes_against: Annotated[int, Field(ge=0)] | None = None
+    abstentions: Annotated[int, Field(ge=0)] | None = None
+
+
+class RatificationSubmittedIn(RatificationIn):
+    type: Literal["ratification_submitted"]
+    instrument_ref: Name | None = None
+
+
+class RatifiedIn(RatificationIn, Votes):
+    type: Literal["ratified"]
+    instrument_ref: Name | None = None
+
+
+class RatificationRefusedIn(RatificationIn, Votes):
+    type: Literal["ratification_refused"]
+
+
+class EndingIn(EventIn):
+    by_party: Id | None = None
+    reason: Text | None = None
+
+
+class EnteredIntoForceIn(EndingIn):
+    type: Literal["entered_into_force"]
+
+
+class DealTerminatedIn(EndingIn):
+    type: Literal["deal_terminated"]
+
+
+class DealWithdrawnIn(EndingIn):
+    type: Literal["deal_withdrawn"]
+    by_party: Id
+
+
+class IntentNotToBeBoundDeclaredIn(EndingIn):
+    type: Literal["intent_not_to_be_bound_declared"]
+    by_party: Id
+
+
+class DeadlineSetIn(EventIn):
+    type: Literal["deadline_set"]
+    deadline_at: AwareDatetime
+    applies_to: Short | None = None
+
+
+class DeadlinePassedIn(EventIn):
+    type: Literal["deadline_passed"]
+
+
+# ---- conditions, statements, sources, corrections -----------------------------------------------------
+
+
+class ConditionRaisedIn(EventIn):
+    type: Literal["condition_raised"]
+    condition_id: Id | None = Field(None, description="Defaults to a new id.")
+    raised_by: Id
+    kind: ConditionKind = ConditionKind.OTHER
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    legal_basis: Text | None = None
+    blocking: bool = True
+    proposal_id: Id | None = None
+
+
+class ConditionResolvedIn(EventIn):
+    condition_id: Id
+    by_party: Id
+    note: Text | None = None
+
+
+class ConditionSatisfiedIn(ConditionResolvedIn):
+    type: Literal["condition_satisfied"]
+
+
+class ConditionWaivedIn(ConditionResolvedIn):
+    type: Literal["condition_waived"]
+
+
+class ConditionWithdrawnIn(ConditionResolvedIn):
+    type: Literal["condition_withdrawn"]
+
+
+class ConditionRejectedIn(ConditionResolvedIn):
+    type: Literal["condition_rejected"]
+
+
+class SpeakerIn(Schema):
+    title: Name | None = None
+    name: Name | None = None
+    party_id: Id | None = None
+    anonymous: bool = False
+
+
+class StatementRecordedIn(EventIn):
+    type: Literal["statement_recorded"]
+    statement_id: Id | None = Field(None, description="Defaults to a new id.")
+    speaker: SpeakerIn
+    quote: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    paraphrase: Text | None = None
+    stance: Stance = Stance.NEUTRAL
+    about_version: Annotated[int, Field(ge=1)] | None = Field(None, description="The version of the event it is about.")
+    cameo_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,4}$")] | None = None
+
+
+class SourceAttachedIn(Schema):
+    type: Literal["source_attached"]
+    occurred_at: AwareDatetime | None = None
+    target_version: Annotated[int, Field(ge=1)]
+    source: SourceIn
+
+
+class EventCorrectedIn(EventIn):
+    type: Literal["event_corrected"]
+    target_version: Annotated[int, Field(ge=1)]
+    corrected_fields: Annotated[dict[Short, Any], Field(min_length=1, max_length=20)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+class EventRetractedIn(EventIn):
+    type: Literal["event_retracted"]
+    target_version: Annotated[int, Field(ge=1)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+DealEventIn = Annotated[
+    PartyJoinedIn
+    | RoleAssignedIn
+    | RoleRevokedIn
+    | RepresentativeDesignatedIn
+    | ProposalTenderedIn
+    | MeetingHeldIn
+    | NegotiationOpenedIn
+    | SigningWithheldIn
+    | SigningAuthorizedIn
+    | ConditionRaisedIn
+    | ConditionSatisfiedIn
+    | ConditionWaivedIn
+    | ConditionWithdrawnIn
+    | ConditionRejectedIn
+    | StatementRecordedIn
+    | CounterProposalAnnouncedIn
+    | CounterProposalAbandonedIn
+    | ProposalAcceptedIn
+    | ProposalRejectedIn
+    | ProposalWithdrawnIn
+    | SignatureAddedIn
+    | SignatureProcessVoidedIn
+    | RatificationSubmittedIn
+    | RatifiedIn
+    | RatificationRefusedIn
+    | EnteredIntoForceIn
+    | DealTerminatedIn
+    | DealWithdrawnIn
+    | IntentNotToBeBoundDeclaredIn
+    | DeadlineSetIn
+    | DeadlinePassedIn
+    | SourceAttachedIn
+    | EventCorrectedIn
+    | EventRetractedIn,
+    Field(discriminator="type"),
+]
+
+EventBatchIn = Annotated[list[DealEventIn], Field(min_length=1, max_length=500)]
+
+
+class DealCreate(Schema):
+    deal_id: UUID | None = Field(None, description="Defaults to a new UUID.")
+    title: Name
+    summary: Text | None = None
+    parties: Annotated[list[PartyIn], Field(max_length=100)] = []
+    requires_ratification: bool = False
+    tags: ShortList = []
+    predecessor_deal_id: UUID | None = None
+    occurred_at: AwareDatetime | None = Field(None, description="When the deal was opened. Defaults to now.")
+    sources: Annotated[list[SourceIn], Field(max_length=50)] = []
+
+
+# ---- what clients read ------------------------------------------------------------------------------
+
+
+class EventOut(Schema):
+    """One event of a deal's history, with its envelope; `data` has the shape it was posted in."""
+
+    event_id: UUID
+    deal_id: UUID
+    version: int
+    position: int | None = Field(None, description="Global position in the feed of all deals, when known.")
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_after_version: int | None = Field(None, description="Pass as after_version for the next page.")
+
+
+class Recorded(Schema):
+    deal_id: UUID
+    version: int
+    position: int | None = Field(None, description="Global position of the last event written.")
+    events: list[EventOut]
+
+
+class BallOut(Schema):
+    party_ids: list[str]
+    since: datetime
+    reason: str
+
+
+class PartyOut(Schema):
+    party_id: str
+    name: str
+    kind: PartyKind
+    roles: list[Role]
+    representatives: list[dict[str, Any]]
+
+
+class DealOut(Schema):
+    deal_id: UUID
+    version: int
+    title: str
+    summary: str | None
+    status: DealStatus
+    requires_ratification: bool
+    tags: list[str]
+    predecessor_deal_id: str | None
+    awaiting: BallOut
+    allowed_events: list[str]
+    parties: list[PartyOut]
+    proposal_on_table: str | None
+    accepted_proposal_id: str | None
+    proposals: list[dict[str, Any]]
+    conditions: list[dict[str, Any]]
+    open_conditions: list[str]
+    statements: list[dict[str, Any]]
+    meetings: list[dict[str, Any]]
+    signatures: list[dict[str, Any]]
+    ratifications: list[dict[str, Any]]
+    deadline_at: datetime | None
+    corrections: dict[str, dict[str, Any]]
+    created_at: datetime = Field(description="When the service recorded the opening.")
+    updated_at: datetime = Field(description="When the service recorded the last event.")
+
+
+class DealSummary(Schema):
+    deal_id: UUID
+    title: str
+    status: DealStatus
+    version: int
+    awaiting: list[str]
+    updated_at: datetime
+
+
+class DealPage(Schema):
+    items: list[DealSummary]
+    next_cursor: str | None = None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: type, title, status, detail, plus fields that explain it."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str

@@ -1,0 +1,93 @@
+"""The `deals` command: serve the API, record the demo story, replay a deal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Track deals under negotiation and keep their whole history.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the HTTP API (SQLite by default; set DEALS_DATABASE_URL for PostgreSQL)."""
+    import uvicorn
+
+    from service.settings import get_settings
+
+    settings = get_settings()
+    backend = "PostgreSQL" if settings.is_postgres else f"SQLite ({settings.sqlite_path})"
+    console.print(f"Deals API on http://{host}:{port}  (docs: http://{host}:{port}/docs, storage: {backend})")
+    uvicorn.run("service.api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level)
+
+
+@app.command()
+def demo(
+    url: Annotated[str | None, typer.Option(help="Post to a running server instead of in-process.")] = None,
+) -> None:
+    """Record the Munich minerals story through the API, then print its timeline and final state."""
+    from service.demo import record_story
+
+    with _client(url) as client:
+        deal_id = record_story(client)
+        deal = client.get(f"/deals/{deal_id}").json()
+        events = client.get(f"/deals/{deal_id}/events", params={"limit": 1000}).json()["items"]
+    print_timeline(events)
+    print_state(deal)
+
+
+def _client(url: str | None) -> Any:
+    if url:
+        return httpx.Client(base_url=url, timeout=30)
+    from fastapi.testclient import TestClient
+
+    from service.api.main import create_app
+
+    return TestClient(create_app())
+
+
+def print_timeline(events: list[dict[str, Any]]) -> None:
+    table = Table(title="Timeline", show_lines=False)
+    for column in ("v", "occurred", "event", "details"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(str(e["version"]), e["occurred_at"][:16], e["type"], _describe(e["data"]))
+    console.print(table)
+
+
+def _describe(data: dict[str, Any]) -> str:
+    keys = ("title", "name", "by_party", "tendered_by", "raised_by", "authorizer", "quote", "text", "summary",
+            "reason_text", "venue")
+    parts = [f"{k}={data[k]}" for k in keys if data.get(k)]
+    if isinstance(data.get("speaker"), dict):
+        speaker = data["speaker"]
+        parts.insert(0, f"speaker={speaker.get('name') or speaker.get('title')}")
+    return "; ".join(parts)[:110]
+
+
+def print_state(deal: dict[str, Any]) -> None:
+    awaiting = deal["awaiting"]
+    console.print(f"[bold]{deal['title']}[/bold]  deal {deal['deal_id']}  version {deal['version']}")
+    console.print(f"status: [bold]{deal['status']}[/bold]")
+    console.print(f"ball with: {', '.join(awaiting['party_ids']) or 'nobody'} since {awaiting['since']} "
+                  f"({awaiting['reason']})")
+    console.print(f"open conditions: {', '.join(deal['open_conditions']) or 'none'}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

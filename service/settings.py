@@ -1,0 +1,87 @@
+"""Configuration, read once from DEALS_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEALS_", env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./deals.db",
+        description="sqlite:///path/to/file.db (the default, created on first use) or postgresql://user:pass@host:port/db",
+    )
+    postgres_schema: str = Field(
+        "public", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema holding the tables (must exist)."
+    )
+    snapshot_interval: int = Field(100, ge=1, description="Take a snapshot of a deal every N events.")
+    pool_size: int = Field(5, ge=1, description="PostgreSQL connections kept open per pool.")
+    pool_max_overflow: int = Field(10, ge=0, description="Extra PostgreSQL connections allowed under load.")
+    write_retries: int = Field(5, ge=1, description="Times a write without If-Match is re-run after losing a race.")
+    max_events_page: int = Field(1000, ge=1, description="Largest page of events one request may ask for.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = urlparse(url).scheme
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return url
+
+    @property
+    def is_postgres(self) -> bool:
+        return urlparse(self.database_url).scheme in ("postgresql", "postgres")
+
+    @property
+    def sqlite_path(self) -> Path:
+        url = self.database_url
+        path = url.split(":///", 1)[1] if ":///" in url else url.split("://", 1)[1]
+        return Path(path)
+
+    def sqlite_file(self, suffix: str) -> str:
+        """A sibling file for one projection: deals.db -> deals.<suffix>.db (SQLite tables are not prefixed)."""
+        path = self.sqlite_path
+        return str(path.with_name(f"{path.stem}.{suffix}{path.suffix or '.db'}"))
+
+    def postgres_env(self) -> dict[str, str]:
+        url = urlparse(self.database_url)
+        return {
+            "POSTGRES_DBNAME": (url.path or "/postgres").lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.pool_max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_SCHEMA": self.postgres_schema,
+        }
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment the eventsourcing Application and projection runners are built from."""
+        if self.is_postgres:
+            return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **self.postgres_env()}
+        from eventsourcing.utils import get_topic
+
+        from service.sqlite_polling import PollingSQLiteApplicationRecorder
+
+        self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "CREATE_TABLE": "y",
+            "SQLITE_DBNAME": str(self.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": get_topic(PollingSQLiteApplicationRecorder),
+        }
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
