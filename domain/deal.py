@@ -109,8 +109,15 @@ class Deal(Aggregate):
     def join(self, party: Party, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
         if party.party_id in self.parties:
             raise AlreadyDone(f"party {party.party_id} already takes part", party_id=party.party_id)
-        self._record(ev.PartyJoined, occurred_at, sources, party_id=party.party_id, name=party.name,
-                     kind=party.kind, roles=tuple(dict.fromkeys(party.roles)))
+        self._record(
+            ev.PartyJoined,
+            occurred_at,
+            sources,
+            party_id=party.party_id,
+            name=party.name,
+            kind=party.kind,
+            roles=tuple(dict.fromkeys(party.roles)),
+        )
 
     def assign_role(self, party_id: str, role: Role, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
         if self.party(party_id).holds(role):
@@ -126,8 +133,15 @@ class Deal(Aggregate):
         self, rep: Representative, occurred_at: datetime, sources: tuple[Source, ...] = ()
     ) -> None:
         self.party(rep.party_id)
-        self._record(ev.RepresentativeDesignated, occurred_at, sources, party_id=rep.party_id, name=rep.name,
-                     title=rep.title, authority=tuple(dict.fromkeys(rep.authority)))
+        self._record(
+            ev.RepresentativeDesignated,
+            occurred_at,
+            sources,
+            party_id=rep.party_id,
+            name=rep.name,
+            title=rep.title,
+            authority=tuple(dict.fromkeys(rep.authority)),
+        )
 
     # ---- proposals ----------------------------------------------------------------------------
 
@@ -148,7 +162,9 @@ class Deal(Aggregate):
         sources: tuple[Source, ...] = (),
     ) -> None:
         if proposal_id in self.proposals:
-            raise AlreadyDone(f"proposal {proposal_id} was already tendered; tender a new version", proposal_id=proposal_id)
+            raise AlreadyDone(
+                f"proposal {proposal_id} was already tendered; tender a new version", proposal_id=proposal_id
+            )
         self.party(tendered_by)
         if not tendered_to:
             raise InvalidValue("tendered_to", "must name at least one party")
@@ -166,80 +182,184 @@ class Deal(Aggregate):
             else:
                 counter_to = on_table.proposal_id
         require_aware(respond_by, "respond_by")
-        self._record(ev.ProposalTendered, occurred_at, sources, proposal_id=proposal_id, tendered_by=tendered_by,
-                     tendered_to=tuple(tendered_to), terms=tuple(terms), summary=summary, delivered_by=delivered_by,
-                     venue=venue, counter_to=counter_to, supersedes=supersedes, respond_by=respond_by,
-                     document_sha256=document_sha256)
+        self._record(
+            ev.ProposalTendered,
+            occurred_at,
+            sources,
+            proposal_id=proposal_id,
+            tendered_by=tendered_by,
+            tendered_to=tuple(tendered_to),
+            terms=tuple(terms),
+            summary=summary,
+            delivered_by=delivered_by,
+            venue=venue,
+            counter_to=counter_to,
+            supersedes=supersedes,
+            respond_by=respond_by,
+            document_sha256=document_sha256,
+        )
 
-    def open_negotiation(self, occurred_at: datetime, proposal_id: str | None = None, format: str | None = None,
-                         sources: tuple[Source, ...] = ()) -> None:
+    def open_negotiation(
+        self,
+        occurred_at: datetime,
+        proposal_id: str | None = None,
+        format: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         if proposal_id is not None:
             self.proposal(proposal_id)
         self._record(ev.NegotiationOpened, occurred_at, sources, proposal_id=proposal_id, format=format)
 
-    def accept_proposal(self, by_party: str, occurred_at: datetime, proposal_id: str | None = None,
-                        reason: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def accept_proposal(
+        self,
+        by_party: str,
+        occurred_at: datetime,
+        proposal_id: str | None = None,
+        reason: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         proposal = self._answerable(by_party, proposal_id, "accept")
         if by_party not in proposal.tendered_to:
             raise NotAuthorized(f"proposal {proposal.proposal_id} was not tendered to {by_party}", party_id=by_party)
-        self._record(ev.ProposalAccepted, occurred_at, sources, by_party=by_party,
-                     proposal_id=proposal.proposal_id, reason=reason)
+        self._record(
+            ev.ProposalAccepted,
+            occurred_at,
+            sources,
+            by_party=by_party,
+            proposal_id=proposal.proposal_id,
+            reason=reason,
+        )
 
-    def reject_proposal(self, by_party: str, occurred_at: datetime, proposal_id: str | None = None,
-                        reason: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def reject_proposal(
+        self,
+        by_party: str,
+        occurred_at: datetime,
+        proposal_id: str | None = None,
+        reason: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         proposal = self._answerable(by_party, proposal_id, "reject")
-        self._record(ev.ProposalRejected, occurred_at, sources, by_party=by_party,
-                     proposal_id=proposal.proposal_id, reason=reason)
+        self._record(
+            ev.ProposalRejected,
+            occurred_at,
+            sources,
+            by_party=by_party,
+            proposal_id=proposal.proposal_id,
+            reason=reason,
+        )
 
-    def withdraw_proposal(self, by_party: str, occurred_at: datetime, proposal_id: str | None = None,
-                          reason: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def withdraw_proposal(
+        self,
+        by_party: str,
+        occurred_at: datetime,
+        proposal_id: str | None = None,
+        reason: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         proposal = self._on_table(proposal_id, "withdraw")
         if proposal.tendered_by != by_party:
-            raise NotAuthorized(f"only {proposal.tendered_by}, who tendered it, can withdraw proposal "
-                                f"{proposal.proposal_id}", party_id=by_party)
-        self._record(ev.ProposalWithdrawn, occurred_at, sources, by_party=by_party,
-                     proposal_id=proposal.proposal_id, reason=reason)
+            raise NotAuthorized(
+                f"only {proposal.tendered_by}, who tendered it, can withdraw proposal {proposal.proposal_id}",
+                party_id=by_party,
+            )
+        self._record(
+            ev.ProposalWithdrawn,
+            occurred_at,
+            sources,
+            by_party=by_party,
+            proposal_id=proposal.proposal_id,
+            reason=reason,
+        )
 
-    def announce_counter_proposal(self, by_party: str, occurred_at: datetime, counter_to: str | None = None,
-                                  expected_by: datetime | None = None, summary: str | None = None,
-                                  sources: tuple[Source, ...] = ()) -> None:
+    def announce_counter_proposal(
+        self,
+        by_party: str,
+        occurred_at: datetime,
+        counter_to: str | None = None,
+        expected_by: datetime | None = None,
+        summary: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         proposal = self._answerable(by_party, counter_to, "announce a counter-proposal to")
         require_aware(expected_by, "expected_by")
-        self._record(ev.CounterProposalAnnounced, occurred_at, sources, by_party=by_party,
-                     counter_to=proposal.proposal_id, expected_by=expected_by, summary=summary)
+        self._record(
+            ev.CounterProposalAnnounced,
+            occurred_at,
+            sources,
+            by_party=by_party,
+            counter_to=proposal.proposal_id,
+            expected_by=expected_by,
+            summary=summary,
+        )
 
-    def abandon_counter_proposal(self, by_party: str, occurred_at: datetime, reason: str | None = None,
-                                 sources: tuple[Source, ...] = ()) -> None:
+    def abandon_counter_proposal(
+        self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
+    ) -> None:
         self.party(by_party)
         if self.status is DealStatus.COUNTER_PROPOSAL_PENDING and by_party != self.counter_announced_by:
-            raise NotAuthorized(f"the counter-proposal was announced by {self.counter_announced_by}, not {by_party}",
-                                party_id=by_party)
+            raise NotAuthorized(
+                f"the counter-proposal was announced by {self.counter_announced_by}, not {by_party}", party_id=by_party
+            )
         self._record(ev.CounterProposalAbandoned, occurred_at, sources, by_party=by_party, reason=reason)
 
     # ---- authorization and signature ----------------------------------------------------------
 
-    def withhold_signing(self, by_party: str, occurred_at: datetime, authorizer: str | None = None,
-                         signatories_affected: tuple[str, ...] = (), reason_codes: tuple[str, ...] = (),
-                         reason_text: str | None = None, proposal_id: str | None = None,
-                         sources: tuple[Source, ...] = ()) -> None:
+    def withhold_signing(
+        self,
+        by_party: str,
+        occurred_at: datetime,
+        authorizer: str | None = None,
+        signatories_affected: tuple[str, ...] = (),
+        reason_codes: tuple[str, ...] = (),
+        reason_text: str | None = None,
+        proposal_id: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         rules.require_allowed(self.status, "signing_withheld")
         proposal = self._answerable(by_party, proposal_id, "withhold signing on")
         self._require_authorizer(by_party, authorizer)
-        self._record(ev.SigningWithheld, occurred_at, sources, by_party=by_party, authorizer=authorizer,
-                     signatories_affected=tuple(signatories_affected), proposal_id=proposal.proposal_id,
-                     reason_codes=tuple(reason_codes), reason_text=reason_text)
+        self._record(
+            ev.SigningWithheld,
+            occurred_at,
+            sources,
+            by_party=by_party,
+            authorizer=authorizer,
+            signatories_affected=tuple(signatories_affected),
+            proposal_id=proposal.proposal_id,
+            reason_codes=tuple(reason_codes),
+            reason_text=reason_text,
+        )
 
-    def authorize_signing(self, by_party: str, occurred_at: datetime, authorizer: str | None = None,
-                          signatories: tuple[str, ...] = (), proposal_id: str | None = None,
-                          sources: tuple[Source, ...] = ()) -> None:
+    def authorize_signing(
+        self,
+        by_party: str,
+        occurred_at: datetime,
+        authorizer: str | None = None,
+        signatories: tuple[str, ...] = (),
+        proposal_id: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         rules.require_allowed(self.status, "signing_authorized")
         proposal = self._on_table(proposal_id, "authorize signing of")
         self._require_authorizer(by_party, authorizer)
-        self._record(ev.SigningAuthorized, occurred_at, sources, by_party=by_party, authorizer=authorizer,
-                     signatories=tuple(signatories), proposal_id=proposal.proposal_id)
+        self._record(
+            ev.SigningAuthorized,
+            occurred_at,
+            sources,
+            by_party=by_party,
+            authorizer=authorizer,
+            signatories=tuple(signatories),
+            proposal_id=proposal.proposal_id,
+        )
 
-    def add_signature(self, party_id: str, occurred_at: datetime, signatory: str | None = None,
-                      place: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def add_signature(
+        self,
+        party_id: str,
+        occurred_at: datetime,
+        signatory: str | None = None,
+        place: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         rules.require_allowed(self.status, "signature_added")
         if party_id not in self.required_signatories:
             raise NotAuthorized(f"{party_id} is not a signatory of this deal", party_id=party_id)
@@ -247,65 +367,139 @@ class Deal(Aggregate):
             raise AlreadyDone(f"{party_id} has already signed", party_id=party_id)
         if signatory is not None:
             self._require_person_may(party_id, signatory, Authority.SIGN)
-        self._record(ev.SignatureAdded, occurred_at, sources, party_id=party_id, signatory=signatory, place=place,
-                     proposal_id=self.accepted_proposal_id)
+        self._record(
+            ev.SignatureAdded,
+            occurred_at,
+            sources,
+            party_id=party_id,
+            signatory=signatory,
+            place=place,
+            proposal_id=self.accepted_proposal_id,
+        )
 
-    def void_signature_process(self, by_party: str, occurred_at: datetime, reason: str | None = None,
-                               sources: tuple[Source, ...] = ()) -> None:
+    def void_signature_process(
+        self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
+    ) -> None:
         self.party(by_party)
         self._record(ev.SignatureProcessVoided, occurred_at, sources, by_party=by_party, reason=reason)
 
     # ---- ratification and after ---------------------------------------------------------------
 
-    def submit_for_ratification(self, party_id: str, occurred_at: datetime, body: str | None = None,
-                                instrument_ref: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def submit_for_ratification(
+        self,
+        party_id: str,
+        occurred_at: datetime,
+        body: str | None = None,
+        instrument_ref: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         self._require_ratifier(party_id)
-        self._record(ev.RatificationSubmitted, occurred_at, sources, party_id=party_id, body=body,
-                     instrument_ref=instrument_ref, votes_for=None, votes_against=None, abstentions=None)
+        self._record(
+            ev.RatificationSubmitted,
+            occurred_at,
+            sources,
+            party_id=party_id,
+            body=body,
+            instrument_ref=instrument_ref,
+            votes_for=None,
+            votes_against=None,
+            abstentions=None,
+        )
 
-    def ratify(self, party_id: str, occurred_at: datetime, body: str | None = None, instrument_ref: str | None = None,
-               votes_for: int | None = None, votes_against: int | None = None, abstentions: int | None = None,
-               sources: tuple[Source, ...] = ()) -> None:
+    def ratify(
+        self,
+        party_id: str,
+        occurred_at: datetime,
+        body: str | None = None,
+        instrument_ref: str | None = None,
+        votes_for: int | None = None,
+        votes_against: int | None = None,
+        abstentions: int | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         rules.require_allowed(self.status, "ratified")
         self._require_ratifier(party_id)
         if party_id in self.ratifications:
             raise AlreadyDone(f"{party_id} has already ratified", party_id=party_id)
-        self._record(ev.Ratified, occurred_at, sources, party_id=party_id, body=body, instrument_ref=instrument_ref,
-                     votes_for=votes_for, votes_against=votes_against, abstentions=abstentions)
+        self._record(
+            ev.Ratified,
+            occurred_at,
+            sources,
+            party_id=party_id,
+            body=body,
+            instrument_ref=instrument_ref,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+        )
 
-    def refuse_ratification(self, party_id: str, occurred_at: datetime, body: str | None = None,
-                            votes_for: int | None = None, votes_against: int | None = None,
-                            abstentions: int | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def refuse_ratification(
+        self,
+        party_id: str,
+        occurred_at: datetime,
+        body: str | None = None,
+        votes_for: int | None = None,
+        votes_against: int | None = None,
+        abstentions: int | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         self._require_ratifier(party_id)
-        self._record(ev.RatificationRefused, occurred_at, sources, party_id=party_id, body=body, instrument_ref=None,
-                     votes_for=votes_for, votes_against=votes_against, abstentions=abstentions)
+        self._record(
+            ev.RatificationRefused,
+            occurred_at,
+            sources,
+            party_id=party_id,
+            body=body,
+            instrument_ref=None,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+        )
 
-    def enter_into_force(self, occurred_at: datetime, by_party: str | None = None, reason: str | None = None,
-                         sources: tuple[Source, ...] = ()) -> None:
+    def enter_into_force(
+        self,
+        occurred_at: datetime,
+        by_party: str | None = None,
+        reason: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         rules.require_allowed(self.status, "entered_into_force")
         if self.status is DealStatus.SIGNED and self.requires_ratification:
-            raise rules.IllegalTransition(self.status.value, "entered_into_force (ratification is outstanding)",
-                                          rules.allowed_events(self.status))
+            raise rules.IllegalTransition(
+                self.status.value, "entered_into_force (ratification is outstanding)", rules.allowed_events(self.status)
+            )
         self._optional_party(by_party)
         self._record(ev.EnteredIntoForce, occurred_at, sources, by_party=by_party, reason=reason)
 
-    def terminate(self, occurred_at: datetime, by_party: str | None = None, reason: str | None = None,
-                  sources: tuple[Source, ...] = ()) -> None:
+    def terminate(
+        self,
+        occurred_at: datetime,
+        by_party: str | None = None,
+        reason: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         self._optional_party(by_party)
         self._record(ev.DealTerminated, occurred_at, sources, by_party=by_party, reason=reason)
 
-    def withdraw(self, by_party: str, occurred_at: datetime, reason: str | None = None,
-                 sources: tuple[Source, ...] = ()) -> None:
+    def withdraw(
+        self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
+    ) -> None:
         self.party(by_party)
         self._record(ev.DealWithdrawn, occurred_at, sources, by_party=by_party, reason=reason)
 
-    def declare_intent_not_to_be_bound(self, by_party: str, occurred_at: datetime, reason: str | None = None,
-                                       sources: tuple[Source, ...] = ()) -> None:
+    def declare_intent_not_to_be_bound(
+        self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
+    ) -> None:
         self.party(by_party)
         self._record(ev.IntentNotToBeBoundDeclared, occurred_at, sources, by_party=by_party, reason=reason)
 
-    def set_deadline(self, deadline_at: datetime, occurred_at: datetime, applies_to: str | None = None,
-                     sources: tuple[Source, ...] = ()) -> None:
+    def set_deadline(
+        self,
+        deadline_at: datetime,
+        occurred_at: datetime,
+        applies_to: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         require_aware(deadline_at, "deadline_at")
         self._record(ev.DeadlineSet, occurred_at, sources, deadline_at=deadline_at, applies_to=applies_to)
 
@@ -314,9 +508,18 @@ class Deal(Aggregate):
 
     # ---- conditions, meetings, statements, sources, corrections -------------------------------
 
-    def raise_condition(self, condition_id: str, raised_by: str, kind: ConditionKind, text: str, occurred_at: datetime,
-                        blocking: bool = True, legal_basis: str | None = None, proposal_id: str | None = None,
-                        sources: tuple[Source, ...] = ()) -> None:
+    def raise_condition(
+        self,
+        condition_id: str,
+        raised_by: str,
+        kind: ConditionKind,
+        text: str,
+        occurred_at: datetime,
+        blocking: bool = True,
+        legal_basis: str | None = None,
+        proposal_id: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         if condition_id in self.conditions:
             raise AlreadyDone(f"condition {condition_id} was already raised", condition_id=condition_id)
         self.party(raised_by)
@@ -324,11 +527,28 @@ class Deal(Aggregate):
             self.proposal(proposal_id)
         if not text.strip():
             raise InvalidValue("text", "must not be empty")
-        self._record(ev.ConditionRaised, occurred_at, sources, condition_id=condition_id, raised_by=raised_by,
-                     kind=kind, text=text, legal_basis=legal_basis, blocking=blocking, proposal_id=proposal_id)
+        self._record(
+            ev.ConditionRaised,
+            occurred_at,
+            sources,
+            condition_id=condition_id,
+            raised_by=raised_by,
+            kind=kind,
+            text=text,
+            legal_basis=legal_basis,
+            blocking=blocking,
+            proposal_id=proposal_id,
+        )
 
-    def resolve_condition(self, outcome: ConditionStatus, condition_id: str, by_party: str, occurred_at: datetime,
-                          note: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def resolve_condition(
+        self,
+        outcome: ConditionStatus,
+        condition_id: str,
+        by_party: str,
+        occurred_at: datetime,
+        note: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         """Close an open condition as satisfied, waived, withdrawn or rejected."""
         event_class = {
             ConditionStatus.SATISFIED: ev.ConditionSatisfied,
@@ -342,23 +562,47 @@ class Deal(Aggregate):
         if condition is None:
             raise UnknownReference(f"no condition {condition_id} was raised", condition_id=condition_id)
         if not condition.is_open:
-            raise AlreadyDone(f"condition {condition_id} is already {condition.status.value}", condition_id=condition_id)
+            raise AlreadyDone(
+                f"condition {condition_id} is already {condition.status.value}", condition_id=condition_id
+            )
         self.party(by_party)
         self._record(event_class, occurred_at, sources, condition_id=condition_id, by_party=by_party, note=note)
 
-    def hold_meeting(self, participants: tuple[str, ...], occurred_at: datetime, venue: str | None = None,
-                     topic: str | None = None, proposal_id: str | None = None,
-                     sources: tuple[Source, ...] = ()) -> None:
+    def hold_meeting(
+        self,
+        participants: tuple[str, ...],
+        occurred_at: datetime,
+        venue: str | None = None,
+        topic: str | None = None,
+        proposal_id: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         if not participants:
             raise InvalidValue("participants", "must name at least one participant")
         if proposal_id is not None:
             self.proposal(proposal_id)
-        self._record(ev.MeetingHeld, occurred_at, sources, participants=tuple(participants), venue=venue, topic=topic,
-                     proposal_id=proposal_id)
+        self._record(
+            ev.MeetingHeld,
+            occurred_at,
+            sources,
+            participants=tuple(participants),
+            venue=venue,
+            topic=topic,
+            proposal_id=proposal_id,
+        )
 
-    def record_statement(self, statement_id: str, speaker: Speaker, quote: str, stance: Stance,
-                         occurred_at: datetime, paraphrase: str | None = None, about_version: int | None = None,
-                         cameo_code: str | None = None, sources: tuple[Source, ...] = ()) -> None:
+    def record_statement(
+        self,
+        statement_id: str,
+        speaker: Speaker,
+        quote: str,
+        stance: Stance,
+        occurred_at: datetime,
+        paraphrase: str | None = None,
+        about_version: int | None = None,
+        cameo_code: str | None = None,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         if statement_id in self.statements:
             raise AlreadyDone(f"statement {statement_id} was already recorded", statement_id=statement_id)
         self._optional_party(speaker.party_id)
@@ -366,16 +610,31 @@ class Deal(Aggregate):
             self._require_version(about_version, "about_version")
         if not quote.strip():
             raise InvalidValue("quote", "must not be empty")
-        self._record(ev.StatementRecorded, occurred_at, sources, statement_id=statement_id, speaker=speaker,
-                     quote=quote, paraphrase=paraphrase, stance=stance, about_version=about_version,
-                     cameo_code=cameo_code)
+        self._record(
+            ev.StatementRecorded,
+            occurred_at,
+            sources,
+            statement_id=statement_id,
+            speaker=speaker,
+            quote=quote,
+            paraphrase=paraphrase,
+            stance=stance,
+            about_version=about_version,
+            cameo_code=cameo_code,
+        )
 
     def attach_source(self, target_version: int, source: Source, occurred_at: datetime) -> None:
         self._require_version(target_version, "target_version")
         self._record(ev.SourceAttached, occurred_at, (), target_version=target_version, source=source)
 
-    def correct_event(self, target_version: int, corrected_fields: dict[str, Any], reason: str,
-                      occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
+    def correct_event(
+        self,
+        target_version: int,
+        corrected_fields: dict[str, Any],
+        reason: str,
+        occurred_at: datetime,
+        sources: tuple[Source, ...] = (),
+    ) -> None:
         self._require_version(target_version, "target_version")
         if not corrected_fields:
             raise InvalidValue("corrected_fields", "must name at least one field")
@@ -383,17 +642,30 @@ class Deal(Aggregate):
         allowed = allowed | {"occurred_at"}
         unknown = sorted(set(corrected_fields) - allowed)
         if unknown:
-            raise InvalidValue("corrected_fields", f"cannot correct {', '.join(unknown)} of event {target_version}; "
-                               f"correctable: {', '.join(sorted(allowed))}")
-        self._record(ev.EventCorrected, occurred_at, sources, target_version=target_version,
-                     corrected_fields=dict(corrected_fields), reason=reason)
+            raise InvalidValue(
+                "corrected_fields",
+                f"cannot correct {', '.join(unknown)} of event {target_version}; "
+                f"correctable: {', '.join(sorted(allowed))}",
+            )
+        self._record(
+            ev.EventCorrected,
+            occurred_at,
+            sources,
+            target_version=target_version,
+            corrected_fields=dict(corrected_fields),
+            reason=reason,
+        )
 
-    def retract_event(self, target_version: int, reason: str, occurred_at: datetime,
-                      sources: tuple[Source, ...] = ()) -> None:
+    def retract_event(
+        self, target_version: int, reason: str, occurred_at: datetime, sources: tuple[Source, ...] = ()
+    ) -> None:
         self._require_version(target_version, "target_version")
         if str(target_version) not in self.origins:
-            raise InvalidValue("target_version", "only statements and conditions can be retracted; "
-                               "a change of state is undone by the events that follow it")
+            raise InvalidValue(
+                "target_version",
+                "only statements and conditions can be retracted; "
+                "a change of state is undone by the events that follow it",
+            )
         if str(target_version) in self.retracted_versions:
             raise AlreadyDone(f"event {target_version} was already retracted", target_version=target_version)
         self._record(ev.EventRetracted, occurred_at, sources, target_version=target_version, reason=reason)
@@ -439,8 +711,9 @@ class Deal(Aggregate):
 
     # ---- guards ---------------------------------------------------------------------------------
 
-    def _record(self, event_class: type[ev.DealEvent], occurred_at: datetime, sources: tuple[Source, ...],
-                **facts: Any) -> None:
+    def _record(
+        self, event_class: type[ev.DealEvent], occurred_at: datetime, sources: tuple[Source, ...], **facts: Any
+    ) -> None:
         require_aware(occurred_at, "occurred_at")
         rules.require_allowed(self.status, event_class.type_name)
         if event_class.changes_state:
@@ -453,16 +726,20 @@ class Deal(Aggregate):
             raise UnknownReference(f"there is no proposal on the table to {act}")
         if proposal_id is not None and proposal_id != proposal.proposal_id:
             self.proposal(proposal_id)
-            raise UnknownReference(f"proposal {proposal_id} is not the one on the table "
-                                   f"({proposal.proposal_id})", proposal_id=proposal_id)
+            raise UnknownReference(
+                f"proposal {proposal_id} is not the one on the table ({proposal.proposal_id})", proposal_id=proposal_id
+            )
         return proposal
 
     def _answerable(self, by_party: str, proposal_id: str | None, act: str) -> Proposal:
         self.party(by_party)
         proposal = self._on_table(proposal_id, act)
         if proposal.tendered_by == by_party:
-            raise ConflictOfInterest(f"{by_party} tendered proposal {proposal.proposal_id} and cannot {act} it",
-                                     party_id=by_party, proposal_id=proposal.proposal_id)
+            raise ConflictOfInterest(
+                f"{by_party} tendered proposal {proposal.proposal_id} and cannot {act} it",
+                party_id=by_party,
+                proposal_id=proposal.proposal_id,
+            )
         return proposal
 
     def _require_authorizer(self, by_party: str, authorizer: str | None) -> None:
@@ -514,12 +791,16 @@ class Deal(Aggregate):
 
     def _settle(self) -> None:
         """Signatures and ratifications complete once the last required party has acted."""
-        if self.status is DealStatus.SIGNATURE_PENDING and self.signatures and all(
-            p in self.signatures for p in self.required_signatories
+        if (
+            self.status is DealStatus.SIGNATURE_PENDING
+            and self.signatures
+            and all(p in self.signatures for p in self.required_signatories)
         ):
             self.status = DealStatus.SIGNED
-        if self.status is DealStatus.RATIFICATION_PENDING and self.ratifications and all(
-            p in self.ratifications for p in self.required_ratifiers
+        if (
+            self.status is DealStatus.RATIFICATION_PENDING
+            and self.ratifications
+            and all(p in self.ratifications for p in self.required_ratifiers)
         ):
             self.status = DealStatus.RATIFIED
 

@@ -101,7 +101,9 @@ ALWAYS_ALLOWED: frozenset[str] = frozenset(
 )
 
 # Reporting goes on after a deal has ended.
-ALLOWED_AFTER_END: frozenset[str] = frozenset({"statement_recorded", "source_attached", "event_corrected", "event_retracted"})
+ALLOWED_AFTER_END: frozenset[str] = frozenset(
+    {"statement_recorded", "source_attached", "event_corrected", "event_retracted"}
+)
 
 
 def is_terminal(status: S) -> bool:

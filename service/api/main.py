@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import deal_events, deals
+from service.api.routes import deal_events, deal_list, deals
 from service.app import DealsApplication
 from service.settings import Settings, get_settings
 
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Deals", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)
     return app

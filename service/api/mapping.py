@@ -4,7 +4,7 @@ deals and their events become response bodies."""
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID, uuid4, uuid5
@@ -54,7 +54,11 @@ VERBS: dict[str, str] = {
     "event_retracted": "retract_event",
 }
 # Ids a client may leave out; the service gives the new thing one.
-GENERATED_IDS = {"proposal_tendered": "proposal_id", "condition_raised": "condition_id", "statement_recorded": "statement_id"}
+GENERATED_IDS = {
+    "proposal_tendered": "proposal_id",
+    "condition_raised": "condition_id",
+    "statement_recorded": "statement_id",
+}
 OUTCOMES = {
     "condition_satisfied": ConditionStatus.SATISFIED,
     "condition_waived": ConditionStatus.WAIVED,
@@ -64,7 +68,7 @@ OUTCOMES = {
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def event_id(deal_id: UUID, version: int) -> UUID:

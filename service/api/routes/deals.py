@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Query, Response, status
-from eventsourcing.utils import get_topic
+from fastapi import APIRouter, Body, Response, status
 
-from domain.events import DealOpened
 from service.api import mapping, schemas
 from service.api.deps import AppDep
 from service.api.errors import responses
@@ -46,26 +44,6 @@ def open_deal(
     if recorded.position is not None:
         response.headers["Deals-Position"] = str(recorded.position)
     return mapping.deal_out(app.get_deal(recorded.deal_id))
-
-
-@router.get("", response_model=schemas.DealPage)
-def list_deals(
-    app: AppDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-) -> dict:
-    """List deals in the order they were opened."""
-    start = int(cursor) if cursor and cursor.isdigit() else 0
-    notifications = app.recorder.select_notifications(
-        start=start, limit=limit, topics=[get_topic(DealOpened)], inclusive_of_start=False
-    )
-    items = []
-    for n in notifications:
-        deal = app.get_deal(n.originator_id)  # type: ignore[arg-type]
-        items.append({"deal_id": deal.id, "title": deal.title, "status": deal.status, "version": deal.version,
-                      "awaiting": list(deal.ball.party_ids), "updated_at": deal.modified_on})
-    next_cursor = str(notifications[-1].id) if len(notifications) == limit else None
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/{deal_id}", response_model=schemas.DealOut, responses=responses(404))
