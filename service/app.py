@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import Deal, DealEvent, DomainError
 from domain.values import Party, Source
-from service.settings import Settings
+from service.settings import Settings, get_settings
 from service.transcodings import register_domain_transcodings
 
 Command = Callable[[Deal], None]
@@ -71,9 +71,10 @@ class DealsApplication(Application[UUID]):
     name = "Deals"
     snapshotting_intervals = {Deal: 100}  # noqa: RUF012 - the library reads this class attribute
 
-    def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
-        self.settings = settings
-        super().__init__(env={**settings.eventsourcing_env(), **(env or {})})
+    def __init__(self, env: Mapping[str, str] | None = None, settings: Settings | None = None) -> None:
+        # `env` first and positional: projection runners construct the application as `DealsApplication(env)`.
+        self.settings = settings or get_settings()
+        super().__init__(env={**self.settings.eventsourcing_env(), **(env or {})})
         self.snapshotting_intervals = {Deal: settings.snapshot_interval}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.deals = DealsApplication(settings)
+        app.state.deals = DealsApplication(settings=settings)
         try:
             yield
         finally:
