@@ -33,6 +33,27 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run the background work (projections, webhook delivery) in this process until interrupted."""
+    import signal
+    import threading
+
+    from service.background import Background
+    from service.settings import get_settings
+
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    background = Background(get_settings())
+    background.start()
+    console.print(f"worker running {len(background.running)} components; Ctrl-C to stop")
+    try:
+        stopping.wait()
+    finally:
+        background.stop()
+
+
+@app.command()
 def demo(
     url: Annotated[str | None, typer.Option(help="Post to a running server instead of in-process.")] = None,
 ) -> None:

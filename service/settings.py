@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     pool_size: int = Field(5, ge=1, description="PostgreSQL connections kept open per pool.")
     pool_max_overflow: int = Field(10, ge=0, description="Extra PostgreSQL connections allowed under load.")
     write_retries: int = Field(5, ge=1, description="Times a write without If-Match is re-run after losing a race.")
+    run_background: bool = Field(
+        True, description="Run projections and webhook delivery inside `deals serve` (else run `deals worker`)."
+    )
     max_events_page: int = Field(1000, ge=1, description="Largest page of events one request may ask for.")
 
     @field_validator("database_url")

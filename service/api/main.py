@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from service.api.errors import install_error_handlers
 from service.api.routes import deal_events, deal_list, deals
 from service.app import DealsApplication
+from service.background import Background
 from service.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -27,9 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.deals = DealsApplication(settings=settings)
+        background = Background(settings)
+        if settings.run_background:
+            background.start()
         try:
             yield
         finally:
+            background.stop()
             app.state.deals.close()
 
     app = FastAPI(title="Deals", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

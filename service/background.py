@@ -1,0 +1,51 @@
+"""Background work that follows the event log: projections and webhook delivery.
+
+It runs inside `deals serve` by default (DEALS_RUN_BACKGROUND=true) and in `deals worker` processes. Each kind of
+work is a component factory listed in COMPONENTS; a component starts threads in `start()` and ends them in `stop()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+ComponentFactory = Callable[[Settings], Component]
+
+# Factories of the background components; modules that provide one add it here.
+COMPONENTS: list[ComponentFactory] = []
+
+
+class Background:
+    """The running components, started in order and stopped in reverse."""
+
+    def __init__(self, settings: Settings, factories: list[ComponentFactory] | None = None) -> None:
+        self.settings = settings
+        self.factories = COMPONENTS if factories is None else factories
+        self.running: list[Component] = []
+
+    def start(self) -> None:
+        for factory in self.factories:
+            component = factory(self.settings)
+            component.start()
+            self.running.append(component)
+            log.info("started %s", type(component).__name__)
+
+    def stop(self) -> None:
+        while self.running:
+            component = self.running.pop()
+            try:
+                component.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(component).__name__)
