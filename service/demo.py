@@ -123,7 +123,8 @@ STORY: list[dict[str, Any]] = [
         "condition_id": "c2",
         "raised_by": "UA",
         "kind": "legal_compliance",
-        "text": "Any agreement must adhere strictly to Ukrainian law: subsoil belongs to Ukrainians under the Constitution.",
+        "text": "Any agreement must adhere strictly to Ukrainian law: "
+        "subsoil belongs to Ukrainians under the Constitution.",
         "legal_basis": "Constitution of Ukraine, Article 13",
         "blocking": True,
         "proposal_id": "v1",
