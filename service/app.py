@@ -75,7 +75,7 @@ class DealsApplication(Application[UUID]):
         # `env` first and positional: projection runners construct the application as `DealsApplication(env)`.
         self.settings = settings or get_settings()
         super().__init__(env={**self.settings.eventsourcing_env(), **(env or {})})
-        self.snapshotting_intervals = {Deal: settings.snapshot_interval}
+        self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
