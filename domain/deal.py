@@ -17,7 +17,14 @@ from eventsourcing.domain import Aggregate
 from domain import events as ev
 from domain import rules
 from domain.ball import ball_after
-from domain.errors import AlreadyDone, ConflictOfInterest, InvalidValue, NotAuthorized, UnknownReference
+from domain.errors import (
+    AlreadyDone,
+    ConflictOfInterest,
+    IllegalTransition,
+    InvalidValue,
+    NotAuthorized,
+    UnknownReference,
+)
 from domain.values import (
     Authority,
     Ball,
@@ -107,6 +114,7 @@ class Deal(Aggregate):
         )
 
     def join(self, party: Party, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
+        self._allow(ev.PartyJoined)
         if party.party_id in self.parties:
             raise AlreadyDone(f"party {party.party_id} already takes part", party_id=party.party_id)
         self._record(
@@ -120,11 +128,13 @@ class Deal(Aggregate):
         )
 
     def assign_role(self, party_id: str, role: Role, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
+        self._allow(ev.RoleAssigned)
         if self.party(party_id).holds(role):
             raise AlreadyDone(f"party {party_id} already holds the role {role.value}", party_id=party_id)
         self._record(ev.RoleAssigned, occurred_at, sources, party_id=party_id, role=role)
 
     def revoke_role(self, party_id: str, role: Role, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
+        self._allow(ev.RoleRevoked)
         if not self.party(party_id).holds(role):
             raise UnknownReference(f"party {party_id} does not hold the role {role.value}", party_id=party_id)
         self._record(ev.RoleRevoked, occurred_at, sources, party_id=party_id, role=role)
@@ -132,6 +142,7 @@ class Deal(Aggregate):
     def designate_representative(
         self, rep: Representative, occurred_at: datetime, sources: tuple[Source, ...] = ()
     ) -> None:
+        self._allow(ev.RepresentativeDesignated)
         self.party(rep.party_id)
         self._record(
             ev.RepresentativeDesignated,
@@ -161,6 +172,7 @@ class Deal(Aggregate):
         document_sha256: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.ProposalTendered)
         if proposal_id in self.proposals:
             raise AlreadyDone(
                 f"proposal {proposal_id} was already tendered; tender a new version", proposal_id=proposal_id
@@ -206,6 +218,7 @@ class Deal(Aggregate):
         format: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.NegotiationOpened)
         if proposal_id is not None:
             self.proposal(proposal_id)
         self._record(ev.NegotiationOpened, occurred_at, sources, proposal_id=proposal_id, format=format)
@@ -218,6 +231,7 @@ class Deal(Aggregate):
         reason: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.ProposalAccepted)
         proposal = self._answerable(by_party, proposal_id, "accept")
         if by_party not in proposal.tendered_to:
             raise NotAuthorized(f"proposal {proposal.proposal_id} was not tendered to {by_party}", party_id=by_party)
@@ -238,6 +252,7 @@ class Deal(Aggregate):
         reason: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.ProposalRejected)
         proposal = self._answerable(by_party, proposal_id, "reject")
         self._record(
             ev.ProposalRejected,
@@ -256,6 +271,7 @@ class Deal(Aggregate):
         reason: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.ProposalWithdrawn)
         proposal = self._on_table(proposal_id, "withdraw")
         if proposal.tendered_by != by_party:
             raise NotAuthorized(
@@ -280,6 +296,7 @@ class Deal(Aggregate):
         summary: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.CounterProposalAnnounced)
         proposal = self._answerable(by_party, counter_to, "announce a counter-proposal to")
         require_aware(expected_by, "expected_by")
         self._record(
@@ -295,6 +312,7 @@ class Deal(Aggregate):
     def abandon_counter_proposal(
         self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
     ) -> None:
+        self._allow(ev.CounterProposalAbandoned)
         self.party(by_party)
         if self.status is DealStatus.COUNTER_PROPOSAL_PENDING and by_party != self.counter_announced_by:
             raise NotAuthorized(
@@ -315,7 +333,7 @@ class Deal(Aggregate):
         proposal_id: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
-        rules.require_allowed(self.status, "signing_withheld")
+        self._allow(ev.SigningWithheld)
         proposal = self._answerable(by_party, proposal_id, "withhold signing on")
         self._require_authorizer(by_party, authorizer)
         self._record(
@@ -339,7 +357,7 @@ class Deal(Aggregate):
         proposal_id: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
-        rules.require_allowed(self.status, "signing_authorized")
+        self._allow(ev.SigningAuthorized)
         proposal = self._on_table(proposal_id, "authorize signing of")
         self._require_authorizer(by_party, authorizer)
         self._record(
@@ -360,7 +378,7 @@ class Deal(Aggregate):
         place: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
-        rules.require_allowed(self.status, "signature_added")
+        self._allow(ev.SignatureAdded)
         if party_id not in self.required_signatories:
             raise NotAuthorized(f"{party_id} is not a signatory of this deal", party_id=party_id)
         if party_id in self.signatures:
@@ -380,6 +398,7 @@ class Deal(Aggregate):
     def void_signature_process(
         self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
     ) -> None:
+        self._allow(ev.SignatureProcessVoided)
         self.party(by_party)
         self._record(ev.SignatureProcessVoided, occurred_at, sources, by_party=by_party, reason=reason)
 
@@ -393,6 +412,7 @@ class Deal(Aggregate):
         instrument_ref: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.RatificationSubmitted)
         self._require_ratifier(party_id)
         self._record(
             ev.RatificationSubmitted,
@@ -417,7 +437,7 @@ class Deal(Aggregate):
         abstentions: int | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
-        rules.require_allowed(self.status, "ratified")
+        self._allow(ev.Ratified)
         self._require_ratifier(party_id)
         if party_id in self.ratifications:
             raise AlreadyDone(f"{party_id} has already ratified", party_id=party_id)
@@ -443,6 +463,7 @@ class Deal(Aggregate):
         abstentions: int | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.RatificationRefused)
         self._require_ratifier(party_id)
         self._record(
             ev.RatificationRefused,
@@ -463,11 +484,7 @@ class Deal(Aggregate):
         reason: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
-        rules.require_allowed(self.status, "entered_into_force")
-        if self.status is DealStatus.SIGNED and self.requires_ratification:
-            raise rules.IllegalTransition(
-                self.status.value, "entered_into_force (ratification is outstanding)", rules.allowed_events(self.status)
-            )
+        self._allow(ev.EnteredIntoForce)
         self._optional_party(by_party)
         self._record(ev.EnteredIntoForce, occurred_at, sources, by_party=by_party, reason=reason)
 
@@ -478,18 +495,21 @@ class Deal(Aggregate):
         reason: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.DealTerminated)
         self._optional_party(by_party)
         self._record(ev.DealTerminated, occurred_at, sources, by_party=by_party, reason=reason)
 
     def withdraw(
         self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
     ) -> None:
+        self._allow(ev.DealWithdrawn)
         self.party(by_party)
         self._record(ev.DealWithdrawn, occurred_at, sources, by_party=by_party, reason=reason)
 
     def declare_intent_not_to_be_bound(
         self, by_party: str, occurred_at: datetime, reason: str | None = None, sources: tuple[Source, ...] = ()
     ) -> None:
+        self._allow(ev.IntentNotToBeBoundDeclared)
         self.party(by_party)
         self._record(ev.IntentNotToBeBoundDeclared, occurred_at, sources, by_party=by_party, reason=reason)
 
@@ -500,10 +520,12 @@ class Deal(Aggregate):
         applies_to: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.DeadlineSet)
         require_aware(deadline_at, "deadline_at")
         self._record(ev.DeadlineSet, occurred_at, sources, deadline_at=deadline_at, applies_to=applies_to)
 
     def pass_deadline(self, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
+        self._allow(ev.DeadlinePassed)
         self._record(ev.DeadlinePassed, occurred_at, sources, deadline_at=self.deadline_at)
 
     # ---- conditions, meetings, statements, sources, corrections -------------------------------
@@ -520,6 +542,7 @@ class Deal(Aggregate):
         proposal_id: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.ConditionRaised)
         if condition_id in self.conditions:
             raise AlreadyDone(f"condition {condition_id} was already raised", condition_id=condition_id)
         self.party(raised_by)
@@ -558,6 +581,7 @@ class Deal(Aggregate):
         }.get(outcome)
         if event_class is None:
             raise InvalidValue("outcome", "must be satisfied, waived, withdrawn or rejected")
+        self._allow(event_class)
         condition = self.conditions.get(condition_id)
         if condition is None:
             raise UnknownReference(f"no condition {condition_id} was raised", condition_id=condition_id)
@@ -577,6 +601,7 @@ class Deal(Aggregate):
         proposal_id: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.MeetingHeld)
         if not participants:
             raise InvalidValue("participants", "must name at least one participant")
         if proposal_id is not None:
@@ -603,6 +628,7 @@ class Deal(Aggregate):
         cameo_code: str | None = None,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.StatementRecorded)
         if statement_id in self.statements:
             raise AlreadyDone(f"statement {statement_id} was already recorded", statement_id=statement_id)
         self._optional_party(speaker.party_id)
@@ -624,6 +650,7 @@ class Deal(Aggregate):
         )
 
     def attach_source(self, target_version: int, source: Source, occurred_at: datetime) -> None:
+        self._allow(ev.SourceAttached)
         self._require_version(target_version, "target_version")
         self._record(ev.SourceAttached, occurred_at, (), target_version=target_version, source=source)
 
@@ -635,6 +662,7 @@ class Deal(Aggregate):
         occurred_at: datetime,
         sources: tuple[Source, ...] = (),
     ) -> None:
+        self._allow(ev.EventCorrected)
         self._require_version(target_version, "target_version")
         if not corrected_fields:
             raise InvalidValue("corrected_fields", "must name at least one field")
@@ -659,6 +687,7 @@ class Deal(Aggregate):
     def retract_event(
         self, target_version: int, reason: str, occurred_at: datetime, sources: tuple[Source, ...] = ()
     ) -> None:
+        self._allow(ev.EventRetracted)
         self._require_version(target_version, "target_version")
         if str(target_version) not in self.origins:
             raise InvalidValue(
@@ -707,7 +736,14 @@ class Deal(Aggregate):
 
     @property
     def allowed_events(self) -> list[str]:
-        return rules.allowed_events(self.status)
+        allowed = rules.allowed_events(self.status)
+        if self._ratification_outstanding:
+            allowed.remove("entered_into_force")
+        return allowed
+
+    @property
+    def _ratification_outstanding(self) -> bool:
+        return self.status is DealStatus.SIGNED and self.requires_ratification
 
     # ---- guards ---------------------------------------------------------------------------------
 
@@ -719,6 +755,13 @@ class Deal(Aggregate):
         if event_class.changes_state:
             rules.require_in_order(occurred_at, self.last_state_change_at)
         self.trigger_event(event_class, occurred_at=occurred_at, sources=tuple(sources), **facts)
+
+    def _allow(self, event_class: type[ev.DealEvent]) -> None:
+        """Whether the deal takes this kind of event now is decided before the event's facts are checked."""
+        event_type = event_class.type_name
+        if event_type not in self.allowed_events:
+            why = "ratification is outstanding" if event_type == "entered_into_force" else None
+            raise IllegalTransition(self.status.value, event_type, self.allowed_events, why)
 
     def _on_table(self, proposal_id: str | None, act: str) -> Proposal:
         proposal = self.current_proposal

@@ -30,10 +30,11 @@ class IllegalTransition(DomainError):
 
     code = "illegal_transition"
 
-    def __init__(self, status: str, event: str, allowed: list[str]) -> None:
+    def __init__(self, status: str, event: str, allowed: list[str], why: str | None = None) -> None:
         allowed_text = ", ".join(allowed) if allowed else "nothing that changes its state"
+        because = f" ({why})" if why else ""
         super().__init__(
-            f"a deal that is {status} cannot take {event}; allowed now: {allowed_text}",
+            f"a deal that is {status} cannot take {event}{because}; allowed now: {allowed_text}",
             current_status=status,
             attempted_event=event,
             allowed_events=allowed,
