@@ -12,6 +12,9 @@ from service.api.main import create_app
 from service.settings import Settings
 from tests.postgres import fresh_schema, require_postgres
 
+# The reliability suites' --long option must be known before their own conftest is collected.
+pytest_plugins = ["tests.reliability.options"]
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
