@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -666,8 +667,8 @@ class Deal(Aggregate):
         self._require_version(target_version, "target_version")
         if not corrected_fields:
             raise InvalidValue("corrected_fields", "must name at least one field")
-        allowed = CORRECTABLE_FIELDS.get(self.origins.get(str(target_version), "").split(":")[0], frozenset())
-        allowed = allowed | {"occurred_at"}
+        kind, _, ident = self.origins.get(str(target_version), "").partition(":")
+        allowed = CORRECTABLE_FIELDS.get(kind, frozenset()) | {"occurred_at"}
         unknown = sorted(set(corrected_fields) - allowed)
         if unknown:
             raise InvalidValue(
@@ -675,6 +676,12 @@ class Deal(Aggregate):
                 f"cannot correct {', '.join(unknown)} of event {target_version}; "
                 f"correctable: {', '.join(sorted(allowed))}",
             )
+        # The applier must not fail half way (nor on replay), so the new values are checked here.
+        if "occurred_at" in corrected_fields:
+            _require_time(corrected_fields["occurred_at"])
+        entity = {"statement": self.statements, "condition": self.conditions}.get(kind, {}).get(ident)
+        if entity is not None:
+            _replace_coerced(entity, {k: v for k, v in corrected_fields.items() if k != "occurred_at"})
         self._record(
             ev.EventCorrected,
             occurred_at,
@@ -875,19 +882,56 @@ class Deal(Aggregate):
 
 
 def _replace_coerced(obj: Any, changes: dict[str, Any]) -> Any:
-    """Apply corrected fields, turning their recorded plain values back into value types."""
+    """Apply corrected fields, turning their recorded plain values back into value types.
+
+    Raises InvalidValue for a value that is not one of the field's type (an unknown stance, "false" for a flag).
+    """
     types = {f.name: f.type for f in dataclass_fields(obj)}
     coerced: dict[str, Any] = {}
     for name, value in changes.items():
-        current = getattr(obj, name)
-        if isinstance(current, (Stance, ConditionKind)) and isinstance(value, str):
-            value = type(current)(value)
-        elif isinstance(current, Speaker) and isinstance(value, dict):
-            value = Speaker(**value)
-        elif types[name] == "bool":
-            value = bool(value)
+        declared = types[name]
+        optional = declared.endswith(" | None")
+        kind = _CORRECTABLE_TYPES[declared.removesuffix(" | None")]
+        field = f"corrected_fields.{name}"
+        try:
+            if issubclass(kind, Enum) and isinstance(value, str):
+                value = kind(value)
+            elif kind is Speaker and isinstance(value, dict):
+                value = Speaker(**value)
+        except (ValueError, TypeError):
+            raise InvalidValue(field, f"is not a valid {name}") from None
+        if value is None and optional:
+            pass
+        elif not isinstance(value, kind):
+            raise InvalidValue(field, f"must be {_TYPE_WORDS.get(kind, 'a ' + kind.__name__)}")
+        elif isinstance(value, str) and not value.strip():
+            raise InvalidValue(field, "must not be empty")
         coerced[name] = value
     return replace(obj, **coerced)
+
+
+_CORRECTABLE_TYPES: dict[str, type] = {
+    "str": str,
+    "bool": bool,
+    "Speaker": Speaker,
+    "Stance": Stance,
+    "ConditionKind": ConditionKind,
+}
+
+_TYPE_WORDS: dict[type, str] = {str: "text", bool: "true or false"}
+
+
+def _require_time(value: Any) -> None:
+    """A corrected occurred_at is a time with its offset (or its ISO 8601 text, as a client posts it)."""
+    field = "corrected_fields.occurred_at"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidValue(field, "must be an ISO 8601 time") from None
+    if not isinstance(value, datetime):
+        raise InvalidValue(field, "must be a time")
+    require_aware(value, field)
 
 
 __all__ = ["CORRECTABLE_FIELDS", "Deal", "PartyKind"]
