@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
+import anyio
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
@@ -15,8 +18,7 @@ from domain import Deal, DealEvent, DomainError
 from domain.values import Party, Source
 from service.settings import Settings, get_settings
 from service.transcodings import register_domain_transcodings
-
-Command = Callable[[Deal], None]
+from service.writer import AlsoSave, Command, Job, OpenJob, RecordJob, Writer
 
 
 class DealNotFound(DomainError):
@@ -61,6 +63,7 @@ class Recorded:
     deal_id: UUID
     version: int
     recordings: Sequence[Recording[UUID]]
+    deal: Deal | None = None  # the deal as opened (open_deal only): the caller's own object, shared with nobody
 
     @property
     def position(self) -> int | None:
@@ -77,6 +80,21 @@ class DealsApplication(Application[UUID]):
         super().__init__(env={**self.settings.eventsourcing_env(), **(env or {})})
         self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}
 
+    @cached_property
+    def writer(self) -> Writer:
+        """The group-commit writer thread, started on the first write (projection runners never start one)."""
+        s = self.settings
+        return Writer(self, s.write_cache_size, s.write_batch_max, s.write_retries)
+
+    @property
+    def group_commit(self) -> bool:
+        return self.settings.write_mode == "group"
+
+    def close(self) -> None:
+        if "writer" in self.__dict__:
+            self.__dict__.pop("writer").stop()
+        super().close()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
@@ -90,42 +108,106 @@ class DealsApplication(Application[UUID]):
         occurred_at: datetime,
         parties: Sequence[Party] = (),
         follow_up: Sequence[Command] = (),
+        also_save: AlsoSave = (),
         **details: Any,
     ) -> Recorded:
-        """Open a deal with its parties (and any events that go with the opening) in one transaction."""
-        deal = Deal.open(deal_id, title, occurred_at, **details)
-        sources: tuple[Source, ...] = details.get("sources", ())
-        for party in parties:
-            deal.join(party, occurred_at, sources)
-        for command in follow_up:
-            command(deal)
-        try:
-            return Recorded(deal.id, deal.version, self.save(deal))
-        except IntegrityError:
-            raise DealExists(f"a deal with the id {deal_id} already exists", deal_id=str(deal_id)) from None
+        """Open a deal with its parties (and any events that go with the opening) in one transaction.
 
-    def record(self, deal_id: UUID, commands: Sequence[Command], expected_version: int | None = None) -> Recorded:
+        `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction.
+        """
+        job = self._open_job(deal_id, title, occurred_at, parties, follow_up, also_save, details)
+        return self.writer.submit(job).result() if self.group_commit else self._save_alone(job)
+
+    async def open_deal_async(
+        self,
+        deal_id: UUID,
+        title: str,
+        occurred_at: datetime,
+        parties: Sequence[Party] = (),
+        follow_up: Sequence[Command] = (),
+        also_save: AlsoSave = (),
+        **details: Any,
+    ) -> Recorded:
+        job = self._open_job(deal_id, title, occurred_at, parties, follow_up, also_save, details)
+        return await self._submit(job)
+
+    def record(
+        self,
+        deal_id: UUID,
+        commands: Sequence[Command],
+        expected_version: int | None = None,
+        also_save: AlsoSave = (),
+    ) -> Recorded:
         """Apply the commands to the deal and store their events atomically: all of them or none.
 
         With an expected version (If-Match) a concurrent change is reported; without one, the commands are
-        decided again on the fresh state, so no accepted write is ever lost.
+        decided again on the fresh state, so no accepted write is ever lost. `also_save` aggregates (or a function
+        of the decided deal returning them) are saved in the same transaction as the deal's events.
         """
-        attempts = 1 if expected_version is not None else self.settings.write_retries
-        for attempt in range(1, attempts + 1):
-            deal = self.get_deal(deal_id)
-            if expected_version is not None and deal.version != expected_version:
-                raise StaleVersion(expected_version, deal.version)
-            for command in commands:
+        job = RecordJob(deal_id, also_save, commands=commands, expected_version=expected_version)
+        return self.writer.submit(job).result() if self.group_commit else self._save_alone(job)
+
+    async def record_async(
+        self,
+        deal_id: UUID,
+        commands: Sequence[Command],
+        expected_version: int | None = None,
+        also_save: AlsoSave = (),
+    ) -> Recorded:
+        return await self._submit(RecordJob(deal_id, also_save, commands=commands, expected_version=expected_version))
+
+    async def _submit(self, job: Job) -> Recorded:
+        if self.group_commit:
+            return await asyncio.wrap_future(self.writer.submit(job))
+        return await anyio.to_thread.run_sync(self._save_alone, job)
+
+    def _open_job(
+        self,
+        deal_id: UUID,
+        title: str,
+        occurred_at: datetime,
+        parties: Sequence[Party],
+        follow_up: Sequence[Command],
+        also_save: AlsoSave,
+        details: dict[str, Any],
+    ) -> OpenJob:
+        def build() -> Deal:
+            deal = Deal.open(deal_id, title, occurred_at, **details)
+            sources: tuple[Source, ...] = details.get("sources", ())
+            for party in parties:
+                deal.join(party, occurred_at, sources)
+            for command in follow_up:
                 command(deal)
+            return deal
+
+        return OpenJob(deal_id, also_save, build=build)
+
+    def _save_alone(self, job: Job) -> Recorded:
+        """The naive write path (DEALS_WRITE_MODE=naive): read the deal, decide, save; one transaction per command."""
+        expected = job.expected_version if isinstance(job, RecordJob) else None
+        attempts = 1 if expected is not None or isinstance(job, OpenJob) else self.settings.write_retries
+        for _ in range(attempts):
+            deal = job.build() if isinstance(job, OpenJob) else self.get_deal(job.deal_id)
+            if expected is not None and deal.version != expected:
+                raise StaleVersion(expected, deal.version)
+            if isinstance(job, RecordJob):
+                for command in job.commands:
+                    command(deal)
             try:
-                return Recorded(deal.id, deal.version, self.save(deal))
+                recordings = self.save(deal, *job.extras(deal))
             except IntegrityError:
-                if expected_version is not None:
-                    raise StaleVersion(expected_version, self.get_deal(deal_id).version) from None
-                if attempt == attempts:
-                    break
+                if isinstance(job, OpenJob):
+                    if job.deal_id in self.repository:
+                        raise DealExists(f"a deal with the id {job.deal_id} already exists",
+                                         deal_id=str(job.deal_id)) from None
+                    raise
+                if expected is not None:
+                    raise StaleVersion(expected, self.get_deal(job.deal_id).version) from None
+                continue
+            mine = [r for r in recordings if r.domain_event.originator_id == deal.id]
+            return Recorded(deal.id, deal.version, mine, deal if isinstance(job, OpenJob) else None)
         raise WriteConflict(
-            f"the deal kept changing under this write ({attempts} attempts); try again", deal_id=str(deal_id)
+            f"the deal kept changing under this write ({attempts} attempts); try again", deal_id=str(job.deal_id)
         )
 
     # ---- queries ---------------------------------------------------------------------------------

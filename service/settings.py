@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
         True, description="Run projections and webhook delivery inside `deals serve` (else run `deals worker`)."
     )
     max_events_page: int = Field(1000, ge=1, description="Largest page of events one request may ask for.")
+    write_mode: Literal["group", "naive"] = Field(
+        "group", description="group: one writer thread saves concurrent commands together; naive: read, decide, save."
+    )
+    write_batch_max: int = Field(256, ge=1, description="Most commands the writer saves in one transaction.")
+    write_cache_size: int = Field(10_000, ge=0, description="Deals the writer keeps in memory between commands.")
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,287 @@
+"""Group commit: one writer thread saves the commands that arrived together in one transaction.
+
+Callers submit jobs (open a deal, or run commands on one) and wait on a future. The writer takes everything that
+queued up while its previous save was in flight, decides each job on the deal held in its cache, and saves all
+their events with one `app.save(...)`, so the table lock, NOTIFY and commit are paid once per batch.
+
+Correct with several processes: the cache is only a guess. A deal is popped from it while a job works on it and
+put back only after its events were committed, so a cached deal is always a committed state. If another process
+wrote meanwhile, saving the next version trips the store's (deal id, version) key: the batch is then saved again
+without the jobs whose aggregates clash, and each of those is re-run alone on state read from the store. A refusal
+(If-Match mismatch, a domain rule) decided on a cached deal is checked again on fresh state before it is answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain import Deal, DomainError
+
+if TYPE_CHECKING:
+    from service.app import DealsApplication, Recorded
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[Deal], None]
+# Aggregates saved in the same transaction as a job's deal events (e.g. an idempotency record); a callable gets
+# the decided deal, so what it records can depend on the outcome (its new version).
+AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
+
+
+class DealCache:
+    """Deals at their last committed version, least recently used first; touched by the writer thread only."""
+
+    def __init__(self, app: DealsApplication, maxsize: int) -> None:
+        self.app = app
+        self.maxsize = maxsize
+        self.deals: OrderedDict[UUID, Deal] = OrderedDict()
+
+    def take(self, deal_id: UUID, fresh: bool) -> tuple[Deal, bool]:
+        """The deal, removed from the cache, and whether it was just read from the store."""
+        deal = self.deals.pop(deal_id, None)
+        if deal is None or fresh:
+            return self.app.get_deal(deal_id), True
+        return deal, False
+
+    def put(self, deal: Deal) -> None:
+        self.deals[deal.id] = deal
+        if len(self.deals) > self.maxsize:
+            self.deals.popitem(last=False)
+
+
+@dataclass(eq=False)
+class Job:
+    deal_id: UUID
+    also_save: AlsoSave = ()
+    future: Future[Recorded] = field(default_factory=Future)
+
+    def decide(self, cache: DealCache, fresh: bool) -> Deal:
+        raise NotImplementedError
+
+    def extras(self, deal: Deal) -> Sequence[Aggregate]:
+        return self.also_save(deal) if callable(self.also_save) else self.also_save
+
+
+@dataclass(eq=False)
+class OpenJob(Job):
+    build: Callable[[], Deal] = Deal  # type: ignore[assignment]
+
+    def decide(self, cache: DealCache, fresh: bool) -> Deal:
+        return self.build()
+
+
+@dataclass(eq=False)
+class RecordJob(Job):
+    commands: Sequence[Command] = ()
+    expected_version: int | None = None
+
+    def decide(self, cache: DealCache, fresh: bool) -> Deal:
+        from service.app import StaleVersion
+
+        deal, fresh = cache.take(self.deal_id, fresh)
+        if self.expected_version is not None and deal.version != self.expected_version:
+            if not fresh:
+                return self.decide(cache, True)
+            raise StaleVersion(self.expected_version, deal.version)
+        try:
+            for command in self.commands:
+                command(deal)
+        except DomainError:
+            if not fresh:
+                return self.decide(cache, True)
+            raise
+        return deal
+
+
+@dataclass(eq=False)
+class Decided:
+    job: Job
+    deal: Deal
+    aggregates: list[Aggregate]
+    events: list[Any]
+
+    @classmethod
+    def of(cls, job: Job, cache: DealCache, fresh: bool) -> Decided:
+        deal = job.decide(cache, fresh)
+        aggregates = [deal, *job.extras(deal)]
+        return cls(job, deal, aggregates, [e for a in aggregates for e in a.collect_events()])
+
+
+_STOP = object()
+
+
+class Writer:
+    """The single writer thread of one DealsApplication (started on first use)."""
+
+    def __init__(self, app: DealsApplication, cache_size: int, batch_max: int, retries: int) -> None:
+        self.app = app
+        self.cache = DealCache(app, cache_size)
+        self.batch_max = batch_max
+        self.retries = retries
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.carried: list[Job] = []
+        self.thread = threading.Thread(target=self._run, name="deals-writer", daemon=True)
+        self.thread.start()
+        self.batches = 0
+        self.jobs = 0
+
+    def submit(self, job: Job) -> Future[Recorded]:
+        self.queue.put(job)
+        return job.future
+
+    def stop(self) -> None:
+        self.queue.put(_STOP)
+        self.thread.join()
+
+    # ---- the loop --------------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            batch, stopping = self._take()
+            try:
+                self._commit(batch)
+            except BaseException as error:  # never leave a caller waiting
+                log.exception("group commit failed")
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(error)
+            if stopping and not self.carried:
+                return
+
+    def _take(self) -> tuple[list[Job], bool]:
+        """Up to batch_max jobs, at most one per deal: a later job on the same deal waits for the next batch."""
+        pending, self.carried = self.carried, []
+        stopping = False
+        if not pending:
+            item = self.queue.get()
+            if item is _STOP:
+                return [], True
+            pending.append(item)
+        while len(pending) < self.batch_max:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stopping = True
+                break
+            pending.append(item)
+        batch: list[Job] = []
+        deals: set[UUID] = set()
+        for job in pending:
+            if job.deal_id in deals:
+                self.carried.append(job)
+            else:
+                deals.add(job.deal_id)
+                batch.append(job)
+        return batch, stopping
+
+    def _commit(self, batch: list[Job]) -> None:
+        decided = []
+        for job in batch:
+            try:
+                decided.append(Decided.of(job, self.cache, fresh=False))
+            except Exception as error:
+                job.future.set_exception(error)
+        self._save(decided)
+
+    def _save(self, decided: list[Decided]) -> None:
+        if not decided:
+            return
+        try:
+            recordings = self.app.save(*[e for d in decided for e in d.events])
+        except IntegrityError:
+            clashing = [d for d in decided if self._clashes(d)] or decided
+            self._save([d for d in decided if d not in clashing])
+            for d in clashing:
+                self._alone(d.job)
+            return
+        except Exception as error:
+            for d in decided:
+                d.job.future.set_exception(error)
+            return
+        self.batches += 1
+        self.jobs += len(decided)
+        self._done(decided, recordings)
+
+    def _done(self, decided: list[Decided], recordings: list[Any]) -> None:
+        from service.app import Recorded
+
+        by_deal: dict[UUID, list[Any]] = defaultdict(list)
+        for recording in recordings:
+            by_deal[recording.domain_event.originator_id].append(recording)
+        for d in decided:
+            self._snapshot(d)
+            opened = isinstance(d.job, OpenJob)
+            if not opened:  # an opened deal is handed to its caller, so it must not be shared through the cache
+                self.cache.put(d.deal)
+            d.job.future.set_result(Recorded(d.deal.id, d.deal.version, by_deal[d.deal.id], d.deal if opened else None))
+
+    # ---- conflicts -------------------------------------------------------------------------------------------
+
+    def _clashes(self, d: Decided) -> list[UUID]:
+        """The aggregates of a job whose first new version is already stored (written by someone else)."""
+        firsts: dict[UUID, int] = {}
+        for event in d.events:
+            firsts.setdefault(event.originator_id, event.originator_version)
+        select = self.app.recorder.select_events
+        return [agg_id for agg_id, first in firsts.items() if select(agg_id, gt=first - 1, lte=first, limit=1)]
+
+    def _alone(self, job: Job) -> None:
+        """Re-run one job on fresh state and save it in its own transaction."""
+        from service.app import DealExists, WriteConflict
+
+        for _ in range(self.retries):
+            try:
+                d = Decided.of(job, self.cache, fresh=True)
+                recordings = self.app.save(*d.events)
+            except IntegrityError as error:
+                clashing = self._clashes(d)
+                if any(agg_id != job.deal_id for agg_id in clashing):
+                    job.future.set_exception(error)
+                    return
+                if isinstance(job, OpenJob) and clashing:
+                    job.future.set_exception(
+                        DealExists(f"a deal with the id {job.deal_id} already exists", deal_id=str(job.deal_id))
+                    )
+                    return
+                continue
+            except Exception as error:
+                job.future.set_exception(error)
+                return
+            self._done([d], recordings)
+            return
+        job.future.set_exception(
+            WriteConflict(f"the deal kept changing under this write ({self.retries} attempts); try again",
+                          deal_id=str(job.deal_id))
+        )
+
+    # ---- snapshots -------------------------------------------------------------------------------------------
+
+    def _snapshot(self, d: Decided) -> None:
+        """Snapshot from the deal in memory when it ends on an interval; the library would re-read it from the store."""
+        intervals = self.app.snapshotting_intervals or {}
+        for aggregate in d.aggregates:
+            interval = intervals.get(type(aggregate))
+            if not interval:
+                continue
+            for event in d.events:
+                version = event.originator_version
+                if event.originator_id != aggregate.id or version % interval:
+                    continue
+                if version == aggregate.version:
+                    snapshot_class = getattr(type(aggregate), "Snapshot", type(self.app).snapshot_class)
+                    self.app.snapshots.put([snapshot_class.take(aggregate)])  # type: ignore[union-attr]
+                else:
+                    self.app.take_snapshot(aggregate.id, version=version)
