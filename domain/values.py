@@ -6,7 +6,7 @@ All are immutable. Sequences are tuples so that two equal values compare equal h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 
 from domain.errors import InvalidValue
@@ -89,6 +89,16 @@ def require_aware(value: datetime | None, field: str) -> None:
     """Times in the world carry their offset: 30 April in Washington is 1 May in Kyiv."""
     if value is not None:
         _require(value.tzinfo is not None and value.utcoffset() is not None, field, "must include a timezone offset")
+        # 9999-12-31T23:59-23:00 is no time in UTC: readers that normalise it (views, webhooks) would fail on it.
+        _require(_fits_utc(value), field, "must fall within the years 1 to 9999 in UTC")
+
+
+def _fits_utc(value: datetime) -> bool:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from domain.errors import InvalidValue
 from service.app import DealsApplication
 from service.settings import Settings
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+# At most 18 digits: a version fits in a signed 64-bit column, and int() refuses over 4300 digits.
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')
 
 
 def get_application(request: Request) -> DealsApplication:

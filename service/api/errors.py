@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +17,8 @@ from service import app as sa
 from service.api.schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 2
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[de.DomainError], int] = {
     sa.DealNotFound: 404,
@@ -38,9 +42,11 @@ TITLES = {
     409: "Conflict with the deal's state",
     412: "Precondition failed",
     413: "Request too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Invalid request",
     429: "Too many requests",
+    500: "Internal server error",
     503: "Service unavailable",
 }
 
@@ -110,10 +116,25 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
 
 
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """The database is down, restarting, out of connections or locked (the library has already retried)."""
+    log.warning("event store unavailable: %s", exc)
+    return problem(503, "store_unavailable", "the event store cannot be reached just now; try again shortly",
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    """A bug: still a problem+json body (the error is logged by the server as it propagates)."""
+    return problem(500, "internal_error", "the service failed to handle this request")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(de.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _store_unavailable)  # includes ConnectionUnavailableError
+    app.add_exception_handler(InterfaceError, _store_unavailable)
+    app.add_exception_handler(Exception, _unexpected)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -57,7 +57,7 @@ def read_history(
     deal_id: UUID,
     app: AppDep,
     settings: SettingsDep,
-    after_version: Annotated[int, Query(ge=0)] = 0,
+    after_version: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:
     """The deal's events in the order they were recorded, a page at a time."""

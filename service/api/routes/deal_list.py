@@ -18,10 +18,12 @@ router = APIRouter(prefix="/deals", tags=["deals"])
 def list_deals(
     app: AppDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page")
+    ] = None,
 ) -> dict:
     """List deals in the order they were opened."""
-    start = int(cursor) if cursor and cursor.isdigit() else 0
+    start = int(cursor) if cursor else 0
     notifications = app.recorder.select_notifications(
         start=start, limit=limit, topics=[get_topic(DealOpened)], inclusive_of_start=False
     )
