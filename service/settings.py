@@ -75,19 +75,26 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the eventsourcing Application and projection runners are built from."""
-        if self.is_postgres:
-            return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **self.postgres_env()}
         from eventsourcing.utils import get_topic
 
-        from service.sqlite_polling import PollingSQLiteApplicationRecorder
+        from service.replay.index import TimelineMapper
+        from service.replay.postgres_index import IndexedPostgresApplicationRecorder
+        from service.replay.sqlite_index import IndexedSQLiteApplicationRecorder
 
+        # These recorders also write the timeline index (time travel by as_of/known_at) in the events' own
+        # transaction; the SQLite one extends the polling recorder of service/sqlite_polling.py.
+        mapper = {"MAPPER_TOPIC": get_topic(TimelineMapper)}
+        if self.is_postgres:
+            return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **self.postgres_env(),
+                    "APPLICATION_RECORDER_TOPIC": get_topic(IndexedPostgresApplicationRecorder), **mapper}
         self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "CREATE_TABLE": "y",
             "SQLITE_DBNAME": str(self.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": get_topic(PollingSQLiteApplicationRecorder),
+            "APPLICATION_RECORDER_TOPIC": get_topic(IndexedSQLiteApplicationRecorder),
+            **mapper,
         }
 
 

@@ -15,6 +15,7 @@ from domain import EVENT_CLASSES
 from domain import errors as de
 from service import app as sa
 from service.api.schemas import Problem
+from service.replay.timetravel import OutsideHistory
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
@@ -32,6 +33,7 @@ STATUS: dict[type[de.DomainError], int] = {
     de.OutOfOrder: 409,
     de.InvalidValue: 422,
     de.UnknownReference: 422,
+    OutsideHistory: 422,
 }
 TITLES = {
     400: "Bad request",

@@ -1,0 +1,145 @@
+"""The timeline index: one small row per deal event — (deal, version, occurred_at, recorded_at, what it annotates)
+— written by the application recorder in the same transaction as the events themselves, whatever calls save.
+
+Time travel by as_of/known_at reads it to find the last version wholly before the cut (so it can start from a
+snapshot) and the few later events that are still in view, instead of decoding a whole history. The mapper puts
+the index fields on each stored event, because the recorder sees only (possibly encrypted) bytes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, Notification, StoredEvent
+
+from domain.events import DealEvent
+from domain.timeline import corrected_occurred_at, target_of
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (floats would round)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+@dataclass(frozen=True)
+class IndexedStoredEvent(StoredEvent):
+    """A stored event that also carries its timeline-index row (None for snapshots and non-deal events)."""
+
+    timeline: tuple[int, int, int | None, int | None] | None = None
+
+
+class TimelineMapper(Mapper[UUID]):
+    """The library's mapper (transcoder, compressor, cipher all as configured), plus the index fields."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        stored = super().to_stored_event(domain_event)
+        if not isinstance(domain_event, DealEvent):
+            return stored
+        row = index_row(domain_event)[2:]
+        return IndexedStoredEvent(stored.originator_id, stored.originator_version, stored.topic, stored.state, row)
+
+
+def index_row(event: DealEvent) -> tuple[Any, ...]:
+    """(deal_id, version, occurred_us, recorded_us, target_version, corrected_occurred_us) of one event."""
+    moved = corrected_occurred_at(event)
+    return (
+        event.originator_id,
+        event.originator_version,
+        to_us(event.occurred_at),
+        to_us(event.timestamp),
+        target_of(event),
+        None if moved is None else to_us(moved),
+    )
+
+
+def timeline_rows(stored_events: Sequence[StoredEvent]) -> list[tuple[Any, ...]]:
+    """(deal_id, version, occurred_us, recorded_us, target_version, corrected_occurred_us) per indexed event."""
+    return [
+        (s.originator_id, s.originator_version, *s.timeline)
+        for s in stored_events
+        if isinstance(s, IndexedStoredEvent) and s.timeline is not None
+    ]
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How far a deal's log and its index go, and when the deal was opened (in the world and in the service)."""
+
+    last_version: int
+    indexed: int
+    opened_occurred_us: int | None
+    opened_recorded_us: int | None
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    position: int
+    deal_id: UUID
+    version: int
+    topic: str
+    state: bytes
+
+
+class TimelineRecorder(ABC):
+    """What the replay needs from the application recorder, beyond the library's own queries."""
+
+    timeline_table: str
+
+    @abstractmethod
+    def deal_extent(self, deal_id: UUID) -> Extent | None:
+        """None when the deal has no events."""
+
+    @abstractmethod
+    def insert_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Add index rows that are missing (a log recorded before the index existed); existing rows stay."""
+
+    @abstractmethod
+    def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
+        """(fact version, corrected occurred_us) of the occurred_at corrections known by then, in version order."""
+
+    @abstractmethod
+    def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
+        """The lowest version not in view by its own times: a fact that happened after as_of, or anything
+        recorded after known_at."""
+
+    @abstractmethod
+    def candidates(
+        self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]
+    ) -> list[int]:
+        """Versions after `after_version` that may be in view: known facts that happened by as_of (or whose
+        occurred_at was corrected: `also`), and known annotations."""
+
+    @abstractmethod
+    def select_versions(self, deal_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
+        """These events of the deal, in version order."""
+
+    @abstractmethod
+    def select_history(
+        self,
+        deal_id: UUID,
+        *,
+        after: tuple[int, int],
+        limit: int,
+        topics: Sequence[str] = (),
+        by_occurred: bool = False,
+    ) -> list[tuple[Notification, int]]:
+        """A page of the deal's events with their global positions and occurred_us, after the cursor
+        (version order: (0, version); occurred order: (occurred_us, version))."""
+
+    @abstractmethod
+    def select_feed(
+        self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
+    ) -> list[FeedRow]:
+        """Events of every deal after the global position, in commit order."""

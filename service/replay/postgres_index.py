@@ -1,0 +1,169 @@
+"""The timeline index and replay queries on PostgreSQL.
+
+The index rows are inserted after the events, inside the library's insert transaction (which holds the events
+table's EXCLUSIVE lock), so they commit or roll back with the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow, tuple_row
+from psycopg.sql import SQL, Composed, Identifier
+
+from service.replay.index import Extent, FeedRow, TimelineRecorder, timeline_rows
+
+
+class IndexedPostgresApplicationRecorder(TimelineRecorder, PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.timeline_table = events_table_name.replace("events", "timeline")
+        self.check_identifier_length(self.timeline_table)
+        self.events = Identifier(self.datastore.schema, self.events_table_name)
+        self.timeline = Identifier(self.datastore.schema, self.timeline_table)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {t} (originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
+                "occurred_us bigint, recorded_us bigint, target_version bigint, corrected_occurred_us bigint, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(t=self.timeline, id_type=Identifier(self.datastore.originator_id_type))
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (originator_id, occurred_us, originator_version)").format(
+                i=Identifier(f"{self.timeline_table}_occurred_idx"), t=self.timeline
+            )
+        )
+        self.insert_timeline_statement = SQL(
+            "INSERT INTO {t} SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::bigint[], %s::bigint[], "
+            "%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING"
+        ).format(t=self.timeline, id_type=Identifier(self.datastore.originator_id_type))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        rows = timeline_rows(stored_events)
+        if rows:
+            with curs.connection.cursor() as index_cursor:
+                index_cursor.execute(self.insert_timeline_statement, _columns(rows))
+        return notification_ids
+
+    @contextmanager
+    def _reading(self) -> Iterator[Cursor[Any]]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            yield curs
+
+    def _query(self, statement: Composed | SQL, params: Any) -> list[tuple[Any, ...]]:
+        with self._reading() as curs:
+            curs.execute(statement, params)
+            return curs.fetchall()
+
+    # ---- time travel ----------------------------------------------------------------------------
+
+    def deal_extent(self, deal_id: UUID) -> Extent | None:
+        statement = SQL(
+            "SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id = %(d)s), "
+            "(SELECT COUNT(*) FROM {t} WHERE originator_id = %(d)s), "
+            "(SELECT occurred_us FROM {t} WHERE originator_id = %(d)s AND originator_version = 1), "
+            "(SELECT recorded_us FROM {t} WHERE originator_id = %(d)s AND originator_version = 1)"
+        ).format(e=self.events, t=self.timeline)
+        last, indexed, occurred, recorded = self._query(statement, {"d": deal_id})[0]
+        return None if last is None else Extent(last, indexed, occurred, recorded)
+
+    def insert_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.insert_timeline_statement, _columns(rows))
+
+    def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
+        statement = SQL(
+            "SELECT target_version, corrected_occurred_us FROM {t} WHERE originator_id = %(d)s "
+            "AND corrected_occurred_us IS NOT NULL AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s) "
+            "ORDER BY originator_version"
+        ).format(t=self.timeline)
+        return self._query(statement, {"d": deal_id, "k": known_us})  # type: ignore[return-value]
+
+    def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
+        statement = SQL(
+            "SELECT MIN(originator_version) FROM {t} WHERE originator_id = %(d)s AND ("
+            "(%(k)s::bigint IS NOT NULL AND recorded_us > %(k)s) OR "
+            "(%(a)s::bigint IS NOT NULL AND target_version IS NULL AND occurred_us > %(a)s))"
+        ).format(t=self.timeline)
+        return self._query(statement, {"d": deal_id, "a": as_of_us, "k": known_us})[0][0]
+
+    def candidates(
+        self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]
+    ) -> list[int]:
+        statement = SQL(
+            "SELECT originator_version FROM {t} WHERE originator_id = %(d)s AND originator_version > %(v)s "
+            "AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s) AND (target_version IS NOT NULL "
+            "OR %(a)s::bigint IS NULL OR occurred_us <= %(a)s OR originator_version = ANY(%(m)s)) "
+            "ORDER BY originator_version"
+        ).format(t=self.timeline)
+        params = {"d": deal_id, "v": after_version, "a": as_of_us, "k": known_us, "m": list(also)}
+        return [r[0] for r in self._query(statement, params)]
+
+    def select_versions(self, deal_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
+        if not versions:
+            return []
+        statement = SQL(
+            "SELECT originator_version, topic, state FROM {e} WHERE originator_id = %s "
+            "AND originator_version = ANY(%s) ORDER BY originator_version"
+        ).format(e=self.events)
+        rows = self._query(statement, (deal_id, list(versions)))
+        return [StoredEvent(deal_id, v, topic, bytes(state)) for v, topic, state in rows]
+
+    # ---- history and feed -----------------------------------------------------------------------
+
+    def select_history(
+        self,
+        deal_id: UUID,
+        *,
+        after: tuple[int, int],
+        limit: int,
+        topics: Sequence[str] = (),
+        by_occurred: bool = False,
+    ) -> list[tuple[Notification, int]]:
+        where = (
+            SQL("(t.occurred_us, e.originator_version) > (%(o)s, %(v)s)")
+            if by_occurred
+            else SQL("e.originator_version > %(v)s")
+        )
+        if topics:
+            where += SQL(" AND e.topic = ANY(%(topics)s)")
+        order = SQL("t.occurred_us, e.originator_version" if by_occurred else "e.originator_version")
+        statement = SQL(
+            "SELECT e.notification_id, e.originator_version, e.topic, e.state, t.occurred_us FROM {e} AS e "
+            "LEFT JOIN {t} AS t ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version "
+            "WHERE e.originator_id = %(d)s AND {where} ORDER BY {order} LIMIT %(limit)s"
+        ).format(e=self.events, t=self.timeline, where=where, order=order)
+        params = {"d": deal_id, "o": after[0], "v": after[1], "topics": list(topics), "limit": limit}
+        return [
+            (Notification(id=n, originator_id=deal_id, originator_version=v, topic=topic, state=bytes(state)), occ)
+            for n, v, topic, state, occ in self._query(statement, params)
+        ]
+
+    def select_feed(
+        self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
+    ) -> list[FeedRow]:
+        where = SQL("notification_id > %(after)s")
+        if deal_id is not None:
+            where += SQL(" AND originator_id = %(d)s")
+        if topics:
+            where += SQL(" AND topic = ANY(%(topics)s)")
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {e} "
+            "WHERE {where} ORDER BY notification_id LIMIT %(limit)s"
+        ).format(e=self.events, where=where)
+        params = {"after": after, "d": deal_id, "topics": list(topics), "limit": limit}
+        return [FeedRow(p, d, v, topic, bytes(state)) for p, d, v, topic, state in self._query(statement, params)]
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one array per column, for unnest()."""
+    return [list(column) for column in zip(*rows, strict=True)]
