@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +30,23 @@ class Settings(BaseSettings):
         True, description="Run projections and webhook delivery inside `deals serve` (else run `deals worker`)."
     )
     max_events_page: int = Field(1000, ge=1, description="Largest page of events one request may ask for.")
+    api_keys: str | None = Field(
+        None, description="API key entries `<sha256-hex> <scope>[,<scope>…] [label]`, separated by `;` or newlines."
+    )
+    api_keys_file: Path | None = Field(None, description="A file of API key entries, one per line (`#` comments).")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
+    idempotency_ttl_hours: int = Field(24, ge=24, description="Hours an Idempotency-Key and its response are kept.")
+    log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$", description="Level of the JSON logs.")
+    ready_max_projection_lag: int = Field(
+        10_000, ge=0, description="Readiness fails when a projection is this many events behind (0: not checked)."
+    )
+    ready_max_webhook_backlog: int = Field(
+        10_000, ge=0, description="Readiness fails when this many webhook deliveries wait (0: not checked)."
+    )
+    cipher_key: SecretStr | None = Field(
+        None, description="Base64 AES key (16, 24 or 32 bytes): encrypts stored events and snapshots (AES-GCM)."
+    )
+    compress: bool = Field(False, description="Compress stored events and snapshots with zlib (before encrypting).")
     write_mode: Literal["group", "naive"] = Field(
         "group", description="group: one writer thread saves concurrent commands together; naive: read, decide, save."
     )
@@ -42,6 +60,18 @@ class Settings(BaseSettings):
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return url
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            try:
+                size = len(base64.b64decode(key.get_secret_value(), validate=True))
+            except ValueError:
+                size = -1
+            if size not in (16, 24, 32):
+                raise ValueError("must be 16, 24 or 32 random bytes in base64 (make one with `deals keys cipher`)")
+        return key
 
     @property
     def is_postgres(self) -> bool:
@@ -75,6 +105,19 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the eventsourcing Application and projection runners are built from."""
+        return {**self._storage_env(), **self.at_rest_env()}
+
+    def at_rest_env(self) -> dict[str, str]:
+        """How stored events and snapshots are encoded: compressed first, then encrypted (AES-GCM)."""
+        env = {}
+        if self.compress:
+            env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+        if self.cipher_key is not None:
+            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+            env["CIPHER_KEY"] = self.cipher_key.get_secret_value()
+        return env
+
+    def _storage_env(self) -> dict[str, str]:
         from eventsourcing.utils import get_topic
 
         from service.replay.index import TimelineMapper
