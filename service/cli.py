@@ -9,7 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.observability.logs import logging_config
+from service.security.cli import app as keys_app
+
 app = typer.Typer(help="Track deals under negotiation and keep their whole history.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -26,10 +30,29 @@ def serve(
     from service.settings import get_settings
 
     settings = get_settings()
+    _refuse_open_bind(host, settings)
     backend = "PostgreSQL" if settings.is_postgres else f"SQLite ({settings.sqlite_path})"
     console.print(f"Deals API on http://{host}:{port}  (docs: http://{host}:{port}/docs, storage: {backend})")
     uvicorn.run("service.api.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+                log_level=log_level, log_config=logging_config(log_level), access_log=False)
+
+
+def _refuse_open_bind(host: str, settings: Any) -> None:
+    """No keys is fine on loopback (said out loud); anywhere else it would expose every deal, so refuse."""
+    from service.security import load_keyring, open_bind_refusal
+    from service.security.keys import KeyConfigError
+
+    try:
+        keyring = load_keyring(settings)
+    except KeyConfigError as error:
+        console.print(f"API keys: {error}", style="red", markup=False)
+        raise typer.Exit(2) from None
+    refusal = open_bind_refusal(host, keyring)
+    if refusal:
+        console.print(refusal, style="red", markup=False)
+        raise typer.Exit(2)
+    if not keyring.enforced:
+        console.print("No API keys configured: the API is OPEN, which is allowed on loopback only.", style="yellow")
 
 
 @app.command()

@@ -11,6 +11,9 @@ from service.api.errors import install_error_handlers
 from service.api.routes import deal_events, deal_list, deals
 from service.app import DealsApplication
 from service.background import Background
+from service.limits import install_limits
+from service.observability import install_observability
+from service.security import install_auth
 from service.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -43,4 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)
+    # Each middleware wraps those installed before it: limits, then auth, then request ids and logs outermost.
+    install_limits(app, settings)
+    install_auth(app, settings)
+    install_observability(app, settings)
     return app

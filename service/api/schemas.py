@@ -374,6 +374,7 @@ class EventOut(Schema):
 class EventPage(Schema):
     items: list[EventOut]
     next_after_version: int | None = Field(None, description="Pass as after_version for the next page.")
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page (in either order).")
 
 
 class Recorded(Schema):
@@ -446,3 +447,23 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+
+
+# ---- operations ------------------------------------------------------------------------------------------
+
+
+class HealthOut(Schema):
+    status: Literal["ok"]
+
+
+class CheckOut(BaseModel):
+    """One readiness check: ok, failing, behind (past its bound) or absent (the component is not part of this build)."""
+
+    model_config = ConfigDict(extra="allow")
+    status: Literal["ok", "failing", "behind", "absent"]
+    detail: str | None = None
+
+
+class ReadinessOut(Schema):
+    status: Literal["ready"]
+    checks: dict[str, CheckOut]

@@ -1,0 +1,24 @@
+"""Limits on what one request may send: body size (413), URL length (414). Sizes of strings, lists and pages are
+capped by the request schemas (service/api/schemas.py) and route parameters; tests/hardening checks they all are."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from service.limits.body import MAX_PATH_BYTES, MAX_QUERY_BYTES, BodyLimitMiddleware
+from service.security.openapi import add_openapi_hook, operations, problem_response
+from service.settings import Settings
+
+
+def install_limits(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+
+    def document(schema: dict) -> None:
+        for _, method, op in operations(schema):
+            if method in ("post", "put", "patch"):
+                op.setdefault("responses", {}).setdefault("413", problem_response(schema, 413))
+
+    add_openapi_hook(app, document)
+
+
+__all__ = ["MAX_PATH_BYTES", "MAX_QUERY_BYTES", "BodyLimitMiddleware", "install_limits"]

@@ -1,0 +1,79 @@
+"""Liveness, readiness and metrics: open routes for orchestrators, load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from service.api import schemas
+from service.api.errors import problem, responses
+from service.observability.backlog import Readings, measure
+from service.observability.metrics import exposition
+from service.settings import Settings
+
+log = logging.getLogger("deals.observability")
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=schemas.HealthOut)
+def read_health() -> dict:
+    """The process is up and serving requests (it checks nothing else)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=schemas.ReadinessOut, responses=responses(503))
+def read_readiness(request: Request) -> Any:
+    """Ready for traffic: the database answers, and projections and the webhook backlog are within bounds."""
+    checks = readiness(request.app.state.deals, request.app.state.settings)
+    if all(c["status"] in ("ok", "absent") for c in checks.values()):
+        return {"status": "ready", "checks": checks}
+    failing = ", ".join(name for name, c in checks.items() if c["status"] not in ("ok", "absent"))
+    return problem(503, "not_ready", f"not ready: {failing}", headers={"Retry-After": "5"}, checks=checks)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text exposition"}},
+)
+def read_metrics(request: Request) -> Response:
+    """Prometheus metrics of this process, and backlog gauges read from the database."""
+    return Response(exposition(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def readiness(app: Any, settings: Settings) -> dict[str, dict[str, Any]]:
+    try:
+        with app.recorder.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT 1")
+        readings = measure(app, settings)
+    except Exception as error:
+        log.warning("readiness: database check failed", exc_info=True)
+        return {"database": {"status": "failing", "detail": f"{type(error).__name__}: {error}"[:300]}}
+    return {
+        "database": {"status": "ok", "position": readings["log"]["position"]},
+        "projections": _projections(readings, settings.ready_max_projection_lag),
+        "webhooks": _webhooks(readings, settings.ready_max_webhook_backlog),
+    }
+
+
+def _projections(readings: Readings, bound: int) -> dict[str, Any]:
+    lags = readings["projections"]
+    if not lags:
+        return {"status": "absent", "detail": "no projection has tracked any position in this database"}
+    behind = {name: lag for name, lag in lags.items() if bound and lag is not None and lag > bound}
+    detail = f"more than {bound} events behind: {', '.join(sorted(behind))}" if behind else None
+    return {"status": "behind" if behind else "ok", "detail": detail, "lag": lags, "bound": bound or None}
+
+
+def _webhooks(readings: Readings, bound: int) -> dict[str, Any]:
+    if "webhooks" not in readings["queues"]:
+        return {"status": "absent", "detail": "no webhook outbox is registered in this build"}
+    depth = readings["queues"]["webhooks"]
+    if depth is None:
+        return {"status": "failing", "detail": "the webhook outbox could not be measured"}
+    behind = bool(bound) and depth > bound
+    return {"status": "behind" if behind else "ok", "depth": depth, "bound": bound or None,
+            "detail": f"more than {bound} deliveries waiting" if behind else None}
