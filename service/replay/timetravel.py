@@ -54,7 +54,7 @@ def _at_version(app: DealsApplication, deal_id: UUID, version: int) -> Replay:
 
 def _at_cut(app: DealsApplication, deal_id: UUID, cut: Cut) -> Replay:
     recorder = timeline_recorder(app)
-    extent = _indexed_extent(app, recorder, deal_id)
+    extent = indexed_extent(app, recorder, deal_id)
     known_us = None if cut.known_at is None else to_us(cut.known_at)
     as_of_us = None if cut.as_of is None else to_us(cut.as_of)
     moved = dict(recorder.corrected_occurred(deal_id, known_us))
@@ -100,7 +100,7 @@ def _snapshot_at_or_below(app: DealsApplication, deal_id: UUID, version: int) ->
     return None
 
 
-def _indexed_extent(app: DealsApplication, recorder: TimelineRecorder, deal_id: UUID) -> Extent:
+def indexed_extent(app: DealsApplication, recorder: TimelineRecorder, deal_id: UUID) -> Extent:
     """The deal's extent, first indexing its events if they were recorded before the index existed."""
     extent = recorder.deal_extent(deal_id)
     if extent is None:
