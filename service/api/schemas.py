@@ -375,7 +375,6 @@ class EventPage(Schema):
     items: list[EventOut]
     next_after_version: int | None = Field(None, description="Pass as after_version for the next page.")
     next_cursor: str | None = Field(None, description="Pass as cursor for the next page (in either order).")
-    next_cursor: str | None = Field(None, description="Pass as cursor for the next page (in either order).")
 
 
 class Recorded(Schema):
