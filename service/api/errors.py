@@ -137,6 +137,34 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _store_unavailable)  # includes ConnectionUnavailableError
     app.add_exception_handler(InterfaceError, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)
+    _document_problems(app)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers above do: every error is problem+json (FastAPI documents
+    its own 422 as application/json), a body that is not JSON gives 400, and any operation may give 503."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    _problem_responses(operation)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_responses(operation: dict[str, Any]) -> None:
+    codes = operation.setdefault("responses", {})
+    if "requestBody" in operation:
+        codes.setdefault("400", {"description": TITLES[400]})
+    codes.setdefault("503", {"description": TITLES[503]})
+    for code, response in codes.items():
+        if code[0] in "45":
+            response["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

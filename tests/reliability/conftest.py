@@ -48,5 +48,6 @@ def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
     """Record the figures of a run; they are printed in the terminal summary even when the test fails."""
     result = Figures(request.node.nodeid.split("::", 1)[-1])
     yield result
-    request.node.user_properties.extend(result.values.items())
-    REPORTED.append(result)
+    if result.values:
+        request.node.user_properties.extend(result.values.items())
+        REPORTED.append(result)

@@ -1,0 +1,59 @@
+"""schemathesis over the whole OpenAPI document of a running server: no 5xx, and every response (status, content
+type, headers, body) is one the document declares."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.postgres import fresh_schema, require_postgres
+from tests.reliability.figures import Figures
+from tests.reliability.servers import ApiServer
+
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
+          "response_schema_conformance")
+
+
+def run_schemathesis(url: str, report: Path, long: bool) -> subprocess.CompletedProcess[str]:
+    phases = "examples,coverage,fuzzing,stateful" if long else "examples,fuzzing,stateful"
+    args = [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json", "--checks", CHECKS,
+            "--phases", phases, "--max-examples", "200" if long else "25", "--workers", "2", "--seed", "20250212",
+            "--generation-database", "none", "--request-timeout", "30", "--no-color",
+            "--report", "json", "--report-json-path", str(report)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=900 if long else 240, check=False)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The quick form fuzzes a server on SQLite; --long fuzzes one on PostgreSQL too."""
+    backends = ["sqlite"]
+    if metafunc.config.getoption("--long"):
+        backends.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    metafunc.parametrize("backend", backends)
+
+
+def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
+    backend: str, long: bool, figures: Figures, tmp_path: Path
+) -> None:
+    report = tmp_path / "schemathesis.json"
+    if backend == "sqlite":
+        with ApiServer(tmp_path / "api.log", database_url=f"sqlite:///{tmp_path}/deals.db") as api:
+            result = run_schemathesis(api.url, report, long)
+            alive = api.alive
+    else:
+        url = require_postgres()
+        with fresh_schema(url) as schema, \
+                ApiServer(tmp_path / "api.log", database_url=url, postgres_schema=schema) as api:
+            result = run_schemathesis(api.url, report, long)
+            alive = api.alive
+    summary = json.loads(report.read_text()) if report.exists() else {}
+    cases = summary.get("test_cases", {})
+    figures.add({"operations tested": summary.get("operations", {}).get("tested"),
+                 "requests sent": cases.get("generated"), "failures": cases.get("unique_failures"),
+                 "errors": len(summary.get("errors", []))})
+    assert alive, "the server died under schemathesis"
+    assert result.returncode == 0 and summary.get("complete"), result.stdout[-8000:] + result.stderr[-2000:]
+    assert cases.get("generated", 0) > 0
