@@ -27,6 +27,16 @@ ComponentFactory = Callable[[Settings], Component]
 COMPONENTS: list[ComponentFactory] = []
 
 
+def deal_list_worker(settings: Settings) -> Component:
+    """The deal list projection (service/projections/deal_list.py), in one process at a time."""
+    from service.projections.deal_list import DealListWorker
+
+    return DealListWorker(settings)
+
+
+COMPONENTS.append(deal_list_worker)
+
+
 class Background:
     """The running components, started in order and stopped in reverse."""
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         True, description="Run projections and webhook delivery inside `deals serve` (else run `deals worker`)."
     )
     max_events_page: int = Field(1000, ge=1, description="Largest page of events one request may ask for.")
+    read_wait_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds a read with min_position waits for the read model before a 503."
+    )
     api_keys: str | None = Field(
         None, description="API key entries `<sha256-hex> <scope>[,<scope>…] [label]`, separated by `;` or newlines."
     )

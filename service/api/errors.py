@@ -96,7 +96,7 @@ def _branch_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, de.DomainError)
-    headers = {"ETag": f'"{exc.current}"'} if isinstance(exc, sa.StaleVersion) else None
+    headers = {"ETag": f'"{exc.current}"'} if isinstance(exc, sa.StaleVersion) else getattr(exc, "headers", None)
     return problem(status_of(exc), exc.code, exc.message, headers=headers, **exc.details)
 
 

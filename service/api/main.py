@@ -13,6 +13,7 @@ from service.app import DealsApplication
 from service.background import Background
 from service.limits import install_limits
 from service.observability import install_observability
+from service.projections.read_models import ReadModels
 from service.security import install_auth
 from service.settings import Settings, get_settings
 

@@ -425,18 +425,48 @@ class DealOut(Schema):
     updated_at: datetime = Field(description="When the service recorded the last event.")
 
 
+class PartySummary(Schema):
+    party_id: str
+    name: str
+    kind: PartyKind
+    roles: list[Role]
+
+
 class DealSummary(Schema):
+    """A deal as the deal list (a projection of the log) has it."""
+
     deal_id: UUID
     title: str
     status: DealStatus
     version: int
-    awaiting: list[str]
-    updated_at: datetime
+    awaiting: list[str] = Field(description="The parties who hold the ball: who must act next.")
+    awaiting_since: datetime | None = Field(None, description="When the ball moved to them (occurred_at).")
+    awaiting_reason: str | None = None
+    parties: list[PartySummary] = []
+    open_conditions: int = Field(0, description="Conditions raised and not yet resolved.")
+    opened_at: datetime | None = Field(None, description="When the deal was opened in the world (occurred_at).")
+    created_at: datetime | None = Field(None, description="When the service recorded the opening.")
+    updated_at: datetime = Field(description="When the service recorded the deal's last event.")
+    position: int | None = Field(None, description="Global position of the deal's last event.")
 
 
 class DealPage(Schema):
     items: list[DealSummary]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last page.")
+    position: int | None = Field(None, description="The log position the deal list reflects.")
+
+
+class ProjectionLag(Schema):
+    name: str = Field(description="The projection, e.g. deal_list.")
+    position: int = Field(description="The last log position it has processed.")
+    head: int = Field(description="The log's last position.")
+    lag_events: int = Field(description="Events written after its position (positions may have gaps).")
+    lag_seconds: float = Field(description="Age of the oldest unprocessed event (by recorded_at); 0 when none.")
+    oldest_unprocessed_at: datetime | None = None
+
+
+class ProjectionsOut(Schema):
+    items: list[ProjectionLag]
 
 
 class Problem(BaseModel):

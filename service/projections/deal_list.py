@@ -1,0 +1,120 @@
+"""The deal list projection: every deal's status, ball, parties and counts, kept current from the event log.
+
+`DealListProjection` handles one event at a time for the library's ProjectionRunner (the row and the position in
+one transaction). `DealListWorker` is the background component: under the projection's exclusive lock it first
+catches up in bulk (deal_list_batch), then follows the log with the runner; if the runner fails it is restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.utils import Environment
+
+from domain import DealEvent
+from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
+from service.app import DealsApplication
+from service.projections.deal_list_batch import catch_up, loader
+from service.projections.deal_list_postgres import PostgresDealListView
+from service.projections.deal_list_sqlite import SQLiteDealListView
+from service.projections.deal_list_view import DealListView
+from service.projections.deal_state import DealStates
+from service.projections.exclusive import Exclusive, lock_for
+from service.projections.runner import projection_env, start_projection
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+NAME = "deal_list"
+
+
+class DealListProjection(Projection[DealListView]):
+    name = NAME
+
+    def __init__(self, view: DealListView) -> None:
+        super().__init__(view)
+        self.states = DealStates()
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Not a deal's event (another aggregate sharing the log): only the position moves on."""
+        self.view.write(tracking, (), ())
+
+    @process_event.register
+    def _opened(self, event: DealOpened, tracking: Tracking) -> None:
+        self._project(event, tracking, parties_changed=True)
+
+    @process_event.register
+    def _membership(self, event: PartyJoined | RoleAssigned | RoleRevoked, tracking: Tracking) -> None:
+        self._project(event, tracking, parties_changed=True)
+
+    @process_event.register
+    def _deal_event(self, event: DealEvent, tracking: Tracking) -> None:
+        """Any other event of a deal: its status, ball, counts, version and time may all move."""
+        self._project(event, tracking, parties_changed=False)
+
+    def _project(self, event: DealEvent, tracking: Tracking, parties_changed: bool) -> None:
+        try:
+            row = self.states.apply(event, tracking.notification_id).row(tracking.notification_id)
+            self.view.write(tracking, [row], {row.deal_id} if parties_changed else ())
+        except BaseException:
+            self.states.forget(event.originator_id)  # its fold may be ahead of what was written
+            raise
+
+
+def view_class(settings: Settings) -> type[DealListView]:
+    return PostgresDealListView if settings.is_postgres else SQLiteDealListView
+
+
+def open_view(settings: Settings) -> DealListView:
+    """The view on its own connections, for queries, catch-up and rebuilds outside the runner."""
+    env = Environment(NAME, projection_env(settings, NAME))
+    return InfrastructureFactory.construct(env).tracking_recorder(view_class(settings))  # type: ignore[return-value]
+
+
+def close_view(view: DealListView) -> None:
+    view.datastore.close()  # type: ignore[attr-defined]
+
+
+class RunningProjection:
+    """A started ProjectionRunner, as the work `Exclusive` watches."""
+
+    def __init__(self, runner: ProjectionRunner[DealsApplication, DealListView]) -> None:
+        self.runner = runner
+
+    def failed(self) -> bool:
+        return self.runner.is_interrupted.is_set()
+
+    def stop(self) -> None:
+        self.runner.__exit__(None, None, None)
+
+
+class DealListWorker:
+    """Keeps the deal list current in exactly one process (see exclusive.py)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.exclusive = Exclusive(lock_for(settings, NAME), self._start, NAME)
+
+    def _start(self) -> RunningProjection:
+        app = DealsApplication(settings=self.settings)
+        view = open_view(self.settings)
+        try:
+            position = catch_up(app, view, DealStates(load=loader(app)))  # type: ignore[arg-type]
+            log.info("deal list caught up to position %s", position)
+        finally:
+            close_view(view)
+            app.close()
+        runner = start_projection(self.settings, DealListProjection, view_class(self.settings))
+        runner.__enter__()
+        runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined, arg-type]
+        return RunningProjection(runner)
+
+    def start(self) -> None:
+        self.exclusive.start()
+
+    def stop(self) -> None:
+        self.exclusive.stop()
