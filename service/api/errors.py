@@ -15,6 +15,7 @@ from domain import EVENT_CLASSES
 from domain import errors as de
 from service import app as sa
 from service.api.schemas import Problem
+from service.projections.read_models import ProjectionBehind
 from service.replay.timetravel import OutsideHistory
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,6 +35,7 @@ STATUS: dict[type[de.DomainError], int] = {
     de.InvalidValue: 422,
     de.UnknownReference: 422,
     OutsideHistory: 422,
+    ProjectionBehind: 503,
 }
 TITLES = {
     400: "Bad request",

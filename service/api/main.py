@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import deal_events, deal_list, deals
+from service.api.routes import deal_events, deal_list, deals, projections
 from service.app import DealsApplication
 from service.background import Background
 from service.limits import install_limits
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.deals = DealsApplication(settings=settings)
+        app.state.read_models = ReadModels(settings)
         background = Background(settings)
         if settings.run_background:
             background.start()
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             background.stop()
+            app.state.read_models.close()
             app.state.deals.close()
 
     app = FastAPI(title="Deals", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)
+    app.include_router(projections.router)
     # Each middleware wraps those installed before it: limits, then auth, then request ids and logs outermost.
     install_limits(app, settings)
     install_auth(app, settings)
