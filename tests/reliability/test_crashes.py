@@ -1,0 +1,81 @@
+"""SIGKILL the API in the middle of a write load, restart it, and check the log: every acknowledged batch is there
+exactly once, and each batch that got no answer is there completely or not at all (never half)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.reliability.conftest import Backend
+from tests.reliability.feed import check_feed, read_feed
+from tests.reliability.figures import Figures
+from tests.reliability.ledger import Ledger, audit, history
+from tests.reliability.load import open_deals, run_clients
+from tests.reliability.servers import ApiServer
+from tests.reliability.waiting import listed_versions, wait_for_projections
+
+BATCH = 5
+CLIENTS = 16
+
+
+def kill_after(server: ApiServer, ledger: Ledger, acks: int, seconds: float) -> threading.Thread:
+    """SIGKILL the server once `acks` more writes are acknowledged (or `seconds` passed), with writes in flight."""
+    target = len(ledger.acknowledged()) + acks
+    deadline = time.monotonic() + seconds
+
+    def killer() -> None:
+        while len(ledger.acknowledged()) < target and time.monotonic() < deadline:
+            time.sleep(0.005)
+        server.kill()
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    return thread
+
+
+def writers(ledger: Ledger, deals: list[str], per_client: int):
+    def work(index: int, client: httpx.Client, more) -> None:
+        for n in range(per_client):
+            if not more() or ledger.post(client, deals[(index + n) % len(deals)], BATCH).status is None:
+                return  # the server is gone
+
+    return work
+
+
+def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
+    backend: Backend, long: bool, figures: Figures, tmp_path: Path
+) -> None:
+    crashes = 5 if long else 2
+    ledger = Ledger()
+    server = ApiServer(tmp_path / "api.log", **backend.deals_env())
+    try:
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            deals = open_deals(client, 8)
+        for _ in range(crashes):
+            killer = kill_after(server, ledger, acks=40, seconds=20)
+            run_clients(server.url, CLIENTS, writers(ledger, deals, per_client=400), seconds=60)
+            killer.join()
+            assert not server.alive
+            server.start()
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            after = ledger.post(client, deals[0], BATCH)
+            histories = {deal: history(client, deal) for deal in deals}
+            caught_up = wait_for_projections(client)
+            listed = listed_versions(client)
+    finally:
+        server.stop()
+    result = audit(ledger, histories)
+    feed_problems = check_feed(read_feed(backend.settings), histories, [a.body for a in ledger.acknowledged()])
+    figures.add(ledger.figures(), crashes=crashes, **result.figures())
+    figures.add({"feed problems": len(feed_problems), "read model caught up": caught_up})
+
+    assert after.status == 201, "the restarted server does not accept writes"
+    assert not ledger.unexpected(), f"answers other than 201/409/412: {ledger.by_status()}"
+    assert result.problems == []
+    assert feed_problems == []
+    assert caught_up in (True, None), "the read model did not catch up after the restart"
+    assert listed == {deal: len(events) for deal, events in histories.items()}
