@@ -16,6 +16,8 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import Deal, DealEvent, DomainError
 from domain.values import Party, Source
+from service.observability.metrics import count_appended
+from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
 from service.transcodings import register_domain_transcodings
 from service.writer import AlsoSave, Command, Job, OpenJob, RecordJob, Writer
@@ -79,6 +81,7 @@ class DealsApplication(Application[UUID]):
         self.settings = settings or get_settings()
         super().__init__(env={**self.settings.eventsourcing_env(), **(env or {})})
         self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}
+        check_stored_events_readable(self)  # a wrong DEALS_CIPHER_KEY fails here, clearly, not on every read
 
     @cached_property
     def writer(self) -> Writer:
@@ -94,6 +97,10 @@ class DealsApplication(Application[UUID]):
         if "writer" in self.__dict__:
             self.__dict__.pop("writer").stop()
         super().close()
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        count_appended(recordings)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -39,8 +39,8 @@ def serve(
 
 def _refuse_open_bind(host: str, settings: Any) -> None:
     """No keys is fine on loopback (said out loud); anywhere else it would expose every deal, so refuse."""
-    from service.security import load_keyring, open_bind_refusal
-    from service.security.keys import KeyConfigError
+    from service.security.install import load_keyring
+    from service.security.keys import KeyConfigError, open_bind_refusal
 
     try:
         keyring = load_keyring(settings)

@@ -12,9 +12,9 @@ from service.api.routes import deal_events, deal_list, deals, projections
 from service.app import DealsApplication
 from service.background import Background
 from service.limits import install_limits
-from service.observability import install_observability
+from service.observability.install import install_observability
 from service.projections.read_models import ReadModels
-from service.security import install_auth
+from service.security.install import install_auth
 from service.settings import Settings, get_settings
 
 DESCRIPTION = """

@@ -7,8 +7,9 @@ and a component with a queue registers how to measure it with `register_backlog_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from threading import Lock
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -88,3 +89,11 @@ def event_type(topic: str) -> str:
     """`domain.events:ProposalTendered` → `proposal_tendered`, the type name clients see."""
     name = topic.rpartition(":")[2].rpartition(".")[2]
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def count_appended(recordings: Iterable[Any]) -> None:
+    """Count stored deal events by type (other aggregates saved alongside, like idempotency keys, are not counted)."""
+    for recording in recordings:
+        name = getattr(type(recording.domain_event), "type_name", None)
+        if name:
+            EVENTS_APPENDED.labels(name).inc()
