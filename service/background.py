@@ -37,6 +37,16 @@ def deal_list_worker(settings: Settings) -> Component:
 COMPONENTS.append(deal_list_worker)
 
 
+def webhook_delivery(settings: Settings) -> Component:
+    """Webhook delivery (service/webhooks/component.py): the sender here, the outbox in one process at a time."""
+    from service.webhooks.component import WebhookDelivery
+
+    return WebhookDelivery(settings)
+
+
+COMPONENTS.append(webhook_delivery)
+
+
 class Background:
     """The running components, started in order and stopped in reverse."""
 

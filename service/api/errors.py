@@ -17,6 +17,7 @@ from service import app as sa
 from service.api.schemas import Problem
 from service.projections.read_models import ProjectionBehind
 from service.replay.timetravel import OutsideHistory
+from service.webhooks import errors as we
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
@@ -36,6 +37,8 @@ STATUS: dict[type[de.DomainError], int] = {
     de.UnknownReference: 422,
     OutsideHistory: 422,
     ProjectionBehind: 503,
+    we.WebhookNotFound: 404,
+    we.DeliveryNotFound: 404,
 }
 TITLES = {
     400: "Bad request",

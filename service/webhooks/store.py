@@ -233,6 +233,13 @@ class WebhookStore(TrackingRecorder, ABC):
                                    r["body"], r["attempts"], lease_until))
         return claimed
 
+    def release(self, claimed: Sequence[Claimed]) -> None:
+        """Give back the leases of deliveries that were not attempted (the sender stopped), so they go out at once."""
+        with self._transaction(commit=True) as cur:
+            self._many(cur, "UPDATE {deliveries} SET lease_until = NULL WHERE id = :id AND lease_until = :lease_until",
+                       [{"id": c.delivery_id, "lease_until": c.lease_until} for c in claimed])
+            self._notify(cur)
+
     def record(self, outcomes: Sequence[Outcome], now: datetime, disable_after: float) -> None:
         """Store what the attempts gave: delivery states, the attempt log, and each endpoint's health."""
         with self._transaction(commit=True) as cur:

@@ -1,0 +1,121 @@
+"""Webhook delivery as a background component of `deals serve` and `deals worker`.
+
+Every process sends (claiming deliveries, so several share the work); the outbox projection that queues them runs
+in one process at a time, under the lock of service/projections/exclusive.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+from psycopg.sql import SQL, Identifier
+
+from service.app import DealsApplication
+from service.projections.exclusive import Exclusive, lock_for
+from service.projections.runner import projection_env, start_projection
+from service.settings import Settings
+from service.webhooks import wakeups
+from service.webhooks.outbox import WebhookOutbox
+from service.webhooks.sender import Sender
+from service.webhooks.store import WebhookStore
+from service.webhooks.store_postgres import PostgresWebhookStore
+from service.webhooks.store_sqlite import SQLiteWebhookStore
+
+log = logging.getLogger(__name__)
+NAME = WebhookOutbox.name
+
+
+def store_class(settings: Settings) -> type[WebhookStore]:
+    return PostgresWebhookStore if settings.is_postgres else SQLiteWebhookStore
+
+
+def open_store(settings: Settings) -> WebhookStore:
+    """The webhook tables on connections of their own (created on first use)."""
+    env = Environment(NAME, projection_env(settings, NAME))
+    return InfrastructureFactory.construct(env).tracking_recorder(store_class(settings))  # type: ignore[return-value]
+
+
+def close_store(store: WebhookStore) -> None:
+    store.datastore.close()  # type: ignore[attr-defined]
+
+
+class RunningOutbox:
+    """The outbox's ProjectionRunner, as the work the exclusive lock watches."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.runner: ProjectionRunner[DealsApplication, WebhookStore] = start_projection(
+            settings, WebhookOutbox, store_class(settings)
+        )
+        self.runner.__enter__()
+        self.runner.projection.bind(self.runner.app)  # type: ignore[attr-defined]
+
+    def failed(self) -> bool:
+        return self.runner.is_interrupted.is_set()
+
+    def stop(self) -> None:
+        self.runner.__exit__(None, None, None)
+
+
+class NotifyListener:
+    """Wakes this process's sender when another process queues deliveries (PostgreSQL NOTIFY)."""
+
+    def __init__(self, settings: Settings, store: PostgresWebhookStore) -> None:
+        self.conninfo = settings.database_url
+        self.channel = store.channel
+        self.wake_key = store.wake_key()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=0.2, stop_after=1):
+                            wakeups.wake(self.wake_key)
+            except psycopg.Error as error:
+                log.warning("webhook wake-ups: %s; listening again shortly (polling meanwhile)", error)
+                self._stopping.wait(1.0)
+
+
+class WebhookDelivery:
+    """The background component: the sender, its wake-ups, and (in one process at a time) the outbox."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: WebhookStore | None = None
+        self.sender: Sender | None = None
+        self.listener: NotifyListener | None = None
+        self.outbox = Exclusive(lock_for(settings, NAME), lambda: RunningOutbox(settings), NAME,
+                                retry_interval=0.5, check_interval=0.5)
+
+    def start(self) -> None:
+        self.store = open_store(self.settings)
+        self.sender = Sender(self.store, self.settings)
+        self.sender.start()
+        if isinstance(self.store, PostgresWebhookStore):
+            self.listener = NotifyListener(self.settings, self.store)
+            self.listener.start()
+        self.outbox.start()
+
+    def stop(self) -> None:
+        self.outbox.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        if self.sender is not None:
+            self.sender.stop()
+        if self.store is not None:
+            close_store(self.store)
