@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
 from service.api.routes import deal_events, deal_list, deals, projections
+from service.api.routes import webhooks as webhook_routes
 from service.app import DealsApplication
 from service.background import Background
 from service.limits import install_limits
@@ -16,6 +17,7 @@ from service.observability.install import install_observability
 from service.projections.read_models import ReadModels
 from service.security.install import install_auth
 from service.settings import Settings, get_settings
+from service.webhooks.service import Webhooks
 
 DESCRIPTION = """
 Tracks deals under negotiation between parties — states, companies, people — and keeps their whole history.
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.deals = DealsApplication(settings=settings)
+        app.state.webhooks = Webhooks(settings)
         app.state.read_models = ReadModels(settings)
         background = Background(settings)
         if settings.run_background:
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             background.stop()
+            app.state.webhooks.close()
             app.state.read_models.close()
             app.state.deals.close()
 
@@ -49,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)
+    app.include_router(webhook_routes.router)
+    app.webhooks.include_router(webhook_routes.payloads)
     app.include_router(projections.router)
     # Each middleware wraps those installed before it: limits, then auth, then request ids and logs outermost.
     install_limits(app, settings)
