@@ -10,10 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from service.observability.logs import logging_config
+from service.projections.cli import projections_app
 from service.security.cli import app as keys_app
 
 app = typer.Typer(help="Track deals under negotiation and keep their whole history.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(projections_app, name="projections")
 console = Console()
 
 

@@ -1,0 +1,71 @@
+"""`deals projections rebuild|status`: rebuild the deal list from the log, and see how far projections lag."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+projections_app = typer.Typer(help="Read models kept from the event log.", no_args_is_help=True)
+console = Console()
+
+
+@projections_app.command("rebuild")
+def rebuild_command(
+    page: Annotated[int, typer.Option(min=100, max=100_000, help="Events read and written per transaction.")] = 5_000,
+) -> None:
+    """Rebuild the deal list from the whole log; safe while the service runs (shadow tables, then a swap)."""
+    from service.app import DealsApplication
+    from service.projections.deal_list import close_view, open_view
+    from service.projections.deal_list_batch import rebuild
+    from service.settings import get_settings
+
+    settings = get_settings()
+    app = DealsApplication(settings=settings)
+    view = open_view(settings)
+    try:
+        head = app.recorder.max_notification_id() or 0
+        counted = 0
+        started = time.perf_counter()
+        with Progress(TextColumn("deal list"), BarColumn(), MofNCompleteColumn(), TextColumn("position"),
+                      TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("rebuild", total=head)
+
+            def advance(events: int, position: int) -> None:
+                nonlocal counted
+                counted += events
+                progress.update(task, completed=position, total=max(head, position))
+
+            position = rebuild(app, view, page=page, progress=advance)
+        seconds = time.perf_counter() - started
+        deals = len(view.rows())
+        rate = counted / seconds if seconds else 0.0
+        console.print(f"rebuilt the deal list: {counted:,} events, {deals:,} deals, position {position:,}, "
+                      f"{seconds:.2f} s ({rate:,.0f} events/s)")
+    finally:
+        close_view(view)
+        app.close()
+
+
+@projections_app.command("status")
+def status_command() -> None:
+    """Each projection's position, the log's head, and its lag in events and seconds."""
+    from service.app import DealsApplication
+    from service.projections.lag import lags
+    from service.settings import get_settings
+
+    settings = get_settings()
+    app = DealsApplication(settings=settings)
+    try:
+        table = Table(title="Projections")
+        for column in ("projection", "position", "head", "lag (events)", "lag (s)"):
+            table.add_column(column, justify="left" if column == "projection" else "right")
+        for lag in lags(app, settings):
+            table.add_row(lag.name, f"{lag.position:,}", f"{lag.head:,}", f"{lag.lag_events:,}", f"{lag.lag_seconds:g}")
+        console.print(table)
+    finally:
+        app.close()
