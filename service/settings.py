@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         True, description="Run projections and webhook delivery inside `deals serve` (else run `deals worker`)."
     )
     max_events_page: int = Field(1000, ge=1, description="Largest page of events one request may ask for.")
+    stream_poll_seconds: float = Field(
+        0.05, gt=0, le=5, description="How often live event streams look for new events on SQLite (no NOTIFY there)."
+    )
+    stream_heartbeat_seconds: float = Field(
+        15, gt=0, description="Idle live event streams send a comment line this often, to keep connections open."
+    )
     read_wait_timeout: float = Field(
         5.0, gt=0, le=60, description="Seconds a read with min_position waits for the read model before a 503."
     )

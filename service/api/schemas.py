@@ -377,6 +377,15 @@ class EventPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as cursor for the next page (in either order).")
 
 
+class FeedPage(Schema):
+    """A page of the global feed. Positions rise in commit order but have gaps (a transaction that rolled back
+    leaves its positions unused), so read on from next_after rather than counting."""
+
+    items: list[EventOut]
+    next_after: int = Field(description="Pass as after for the next page: the last position this page covered.")
+    has_more: bool = Field(description="The page was full: read on at once (otherwise poll, or use the stream).")
+
+
 class Recorded(Schema):
     deal_id: UUID
     version: int

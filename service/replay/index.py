@@ -83,13 +83,8 @@ class Extent:
     opened_recorded_us: int | None
 
 
-@dataclass(frozen=True)
-class FeedRow:
-    position: int
-    deal_id: UUID
-    version: int
-    topic: str
-    state: bytes
+# A feed row: (position, deal id as text with dashes, version, topic, stored state).
+FeedRow = tuple[int, str, int, str, bytes]
 
 
 class TimelineRecorder(ABC):
@@ -140,6 +135,11 @@ class TimelineRecorder(ABC):
 
     @abstractmethod
     def select_feed(
-        self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
+        self,
+        after: int,
+        limit: int,
+        topics: Sequence[str] = (),
+        deal_id: UUID | None = None,
+        upto: int | None = None,
     ) -> list[FeedRow]:
-        """Events of every deal after the global position, in commit order."""
+        """Events of every deal after the global position (and up to `upto`), in commit order, as raw rows."""

@@ -149,19 +149,29 @@ class IndexedPostgresApplicationRecorder(TimelineRecorder, PostgresApplicationRe
         ]
 
     def select_feed(
-        self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
+        self,
+        after: int,
+        limit: int,
+        topics: Sequence[str] = (),
+        deal_id: UUID | None = None,
+        upto: int | None = None,
     ) -> list[FeedRow]:
         where = SQL("notification_id > %(after)s")
+        if upto is not None:
+            where += SQL(" AND notification_id <= %(upto)s")
         if deal_id is not None:
             where += SQL(" AND originator_id = %(d)s")
         if topics:
             where += SQL(" AND topic = ANY(%(topics)s)")
         statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {e} "
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {e} "
             "WHERE {where} ORDER BY notification_id LIMIT %(limit)s"
         ).format(e=self.events, where=where)
-        params = {"after": after, "d": deal_id, "topics": list(topics), "limit": limit}
-        return [FeedRow(p, d, v, topic, bytes(state)) for p, d, v, topic, state in self._query(statement, params)]
+        params = {"after": after, "upto": upto, "d": deal_id, "topics": list(topics), "limit": limit}
+        # Binary results: bytea arrives as bytes without hex decoding.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
+            curs.execute(statement, params)
+            return curs.fetchall()  # type: ignore[return-value]
 
 
 def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
