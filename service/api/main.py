@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import deal_events, deal_list, deals, feed, projections, streams
+from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, projections, streams
 from service.api.routes import webhooks as webhook_routes
 from service.app import DealsApplication
 from service.background import Background
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)
+    app.include_router(deal_diff.router)
     app.include_router(feed.router)
     app.include_router(streams.router)
     app.include_router(webhook_routes.router)

@@ -386,6 +386,20 @@ class FeedPage(Schema):
     has_more: bool = Field(description="The page was full: read on at once (otherwise poll, or use the stream).")
 
 
+class Change(Schema):
+    path: str = Field(description="Where in the deal, as GET /deals/{deal_id} shows it, e.g. conditions.c1.status.")
+    before: Any = Field(None, description="The value at the earlier version (null: it did not exist).")
+    after: Any = Field(None, description="The value at the later version (null: it no longer exists).")
+    summary: str = Field(description="The change in a sentence.")
+
+
+class DealDiff(Schema):
+    deal_id: UUID
+    from_version: int
+    to_version: int
+    changes: list[Change]
+
+
 class Recorded(Schema):
     deal_id: UUID
     version: int
