@@ -195,6 +195,13 @@ class ConditionRaised(DealEvent):
     blocking: bool
     proposal_id: str | None
 
+    # v1 had no `blocking`: every condition then held the deal up, as a condition does by default now.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("blocking", True)
+
     def record(self, deal: Deal) -> None:
         deal.conditions[self.condition_id] = Condition(
             condition_id=self.condition_id,
