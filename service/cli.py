@@ -93,6 +93,36 @@ def demo(
     print_state(deal)
 
 
+@app.command()
+def replay(
+    deal_id: Annotated[str, typer.Argument(help="The deal's id.")],
+    version: Annotated[int | None, typer.Option(min=1, help="The deal after its Nth event.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="As it stood in the world then (ISO time with offset).")] = None,
+    known_at: Annotated[str | None, typer.Option(help="As the service knew it then (ISO time with offset).")] = None,
+) -> None:
+    """Print a deal's timeline and state, now or at a version or time, from the configured database."""
+    from uuid import UUID
+
+    from domain.errors import DomainError
+    from service.app import DealsApplication
+    from service.replay.report import parse_time, replay_report
+    from service.settings import get_settings
+
+    deals = DealsApplication(settings=get_settings())
+    try:
+        report = replay_report(deals, UUID(deal_id), version, parse_time(as_of, "--as-of"),
+                               parse_time(known_at, "--known-at"))
+    except (DomainError, ValueError) as error:
+        console.print(f"[red]{getattr(error, 'message', error)}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        deals.close()
+    print_timeline(report.events)
+    if report.skipped:
+        console.print(f"not applied (they refer to something not yet in view): versions {report.skipped}")
+    print_state(report.deal)
+
+
 def _client(url: str | None) -> Any:
     if url:
         return httpx.Client(base_url=url, timeout=30)
