@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
 from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, projections, streams
+from service.api.routes import timeline as timeline_page
 from service.api.routes import webhooks as webhook_routes
 from service.app import DealsApplication
 from service.background import Background
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhook_routes.router)
     app.webhooks.include_router(webhook_routes.payloads)
     app.include_router(projections.router)
+    app.include_router(timeline_page.router)
     # Each middleware wraps those installed before it: limits, then auth, then request ids and logs outermost.
     install_limits(app, settings)
     install_auth(app, settings)
