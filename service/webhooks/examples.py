@@ -26,8 +26,8 @@ RECOVER = {
 ENDPOINT_OUT = {
     "id": ENDPOINT_ID, "url": "https://hooks.example.com/deals", "description": "all deal events",
     "event_types": ["*"], "deal_ids": None, "enabled": True, "disabled_reason": None, "disabled_at": None,
-    "failing_since": None, "previous_secret_expires_at": None, "created_at": "2025-02-15T11:00:00Z",
-    "updated_at": "2025-02-15T11:00:00Z", "notices": [],
+    "failing_since": None, "after_position": 1180, "previous_secret_expires_at": None,
+    "created_at": "2025-02-15T11:00:00Z", "updated_at": "2025-02-15T11:00:00Z", "notices": [],
 }
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw0x5ZqI4vXmE="
 ENDPOINT_CREATED = {**ENDPOINT_OUT, "secret": SECRET}

@@ -21,6 +21,7 @@ class Endpoint:
     disabled_reason: str | None
     disabled_at: datetime | None
     failing_since: datetime | None
+    after_position: int
     created_at: datetime
     updated_at: datetime
 

@@ -59,6 +59,8 @@ class EndpointOut(Schema):
     disabled_reason: str | None = Field(description="Why it was disabled: by a client, 410 Gone, or failing.")
     disabled_at: datetime | None
     failing_since: datetime | None = Field(description="First failed attempt since the last success, if any.")
+    after_position: int = Field(description="The log's head when the endpoint was created: later events are sent, "
+                                "earlier ones on recover.")
     previous_secret_expires_at: datetime | None = Field(
         description="Until then deliveries are also signed with the secret before the last rotation."
     )

@@ -47,7 +47,8 @@ class Webhooks:
 
     # ---- endpoints ------------------------------------------------------------------------------------------
 
-    def create(self, body: EndpointCreate) -> Endpoint:
+    def create(self, body: EndpointCreate, head_position: int) -> Endpoint:
+        """A new endpoint gets the events recorded after the log's head now (older ones through recover)."""
         self._check_url(body.url)
         _check_patterns(body.event_types)
         at = now()
@@ -55,7 +56,7 @@ class Webhooks:
             id=uuid4(), url=body.url, description=body.description, event_types=list(dict.fromkeys(body.event_types)),
             deal_ids=_deal_ids(body.deal_ids), secret=new_secret(), previous_secret=None,
             previous_secret_expires_at=None, enabled=True, disabled_reason=None, disabled_at=None,
-            failing_since=None, created_at=at, updated_at=at,
+            failing_since=None, after_position=head_position, created_at=at, updated_at=at,
         )
         self.store.add_endpoint(endpoint)
         return endpoint

@@ -33,9 +33,10 @@ from service.webhooks.records import (
 TABLES = ("endpoints", "messages", "deliveries", "attempts", "notices")
 ENDPOINT_COLUMNS = (
     "id, url, description, event_types, deal_ids, secret, previous_secret, previous_secret_expires_at, enabled, "
-    "disabled_reason, disabled_at, failing_since, created_at, updated_at"
+    "disabled_reason, disabled_at, failing_since, after_position, created_at, updated_at"
 )
-UPDATABLE = frozenset(ENDPOINT_COLUMNS.replace(" ", "").split(",")) - {"id", "created_at"} | {"deleted_at"}
+UPDATABLE = frozenset(ENDPOINT_COLUMNS.replace(" ", "").split(",")) - {"id", "created_at", "after_position"} | {
+    "deleted_at"}
 # Pending and not held back by an earlier pending delivery of the same deal to the same endpoint.
 DUE = """
     FROM {deliveries} d JOIN {endpoints} e ON e.id = d.endpoint_id
@@ -143,7 +144,9 @@ class WebhookStore(TrackingRecorder, ABC):
         with self._transaction(commit=True) as cur:
             self._insert_tracking(cur, tracking)
             self._insert_message(cur, message)
-            endpoints = self._query(cur, "SELECT id, event_types, deal_ids FROM {endpoints} WHERE deleted_at IS NULL")
+            endpoints = self._query(cur, "SELECT id, event_types, deal_ids FROM {endpoints} "
+                                         "WHERE deleted_at IS NULL AND after_position < :position",
+                                    position=message.position)
             targets = [
                 e["id"] for e in endpoints
                 if filters.matches(json.loads(e["event_types"]), _json_or_none(e["deal_ids"]), message.type,

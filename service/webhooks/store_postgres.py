@@ -19,8 +19,8 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS {endpoints} (id uuid PRIMARY KEY, url text NOT NULL, description text, "
     "event_types text NOT NULL, deal_ids text, secret text NOT NULL, previous_secret text, "
     "previous_secret_expires_at timestamptz, enabled boolean NOT NULL, disabled_reason text, disabled_at timestamptz, "
-    "failing_since timestamptz, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
-    "deleted_at timestamptz)",
+    "failing_since timestamptz, after_position bigint NOT NULL, created_at timestamptz NOT NULL, "
+    "updated_at timestamptz NOT NULL, deleted_at timestamptz)",
     "CREATE TABLE IF NOT EXISTS {messages} (id uuid PRIMARY KEY, position bigint UNIQUE, deal_id uuid, "
     "version integer, type text NOT NULL, recorded_at timestamptz NOT NULL, body text NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {prefix}messages_recorded_at ON {messages} (recorded_at)",

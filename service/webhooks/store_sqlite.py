@@ -18,7 +18,8 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS endpoints (id TEXT PRIMARY KEY, url TEXT NOT NULL, description TEXT, "
     "event_types TEXT NOT NULL, deal_ids TEXT, secret TEXT NOT NULL, previous_secret TEXT, "
     "previous_secret_expires_at REAL, enabled INTEGER NOT NULL, disabled_reason TEXT, disabled_at REAL, "
-    "failing_since REAL, created_at REAL NOT NULL, updated_at REAL NOT NULL, deleted_at REAL)",
+    "failing_since REAL, after_position INTEGER NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, "
+    "deleted_at REAL)",
     "CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, position INTEGER UNIQUE, deal_id TEXT, "
     "version INTEGER, type TEXT NOT NULL, recorded_at REAL NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS messages_recorded_at ON messages (recorded_at)",

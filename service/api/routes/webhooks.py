@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
+from service.api.deps import AppDep
 from service.api.errors import responses
 from service.webhooks import examples as ex
 from service.webhooks import schemas as s
@@ -41,10 +42,11 @@ def delivery_out(delivery: Delivery) -> dict[str, Any]:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.EndpointCreated,
              responses=documented(422, example=ex.ENDPOINT_CREATED, code=201))
 def create_webhook(
-    body: Annotated[s.EndpointCreate, Body(openapi_examples=ex.CREATE)], webhooks: WebhooksDep, response: Response
+    body: Annotated[s.EndpointCreate, Body(openapi_examples=ex.CREATE)], webhooks: WebhooksDep, app: AppDep,
+    response: Response,
 ) -> dict:
-    """Subscribe a URL to deal events; the answer holds the signing secret, shown only this once."""
-    endpoint = webhooks.create(body)
+    """Subscribe a URL to the deal events recorded from now on; the answer holds the secret, shown only once."""
+    endpoint = webhooks.create(body, app.recorder.max_notification_id() or 0)
     response.headers["Location"] = f"/webhooks/{endpoint.id}"
     return endpoint_out(webhooks, endpoint, secret=True)
 
