@@ -103,7 +103,8 @@ class DealListWorker:
         app = DealsApplication(settings=self.settings)
         view = open_view(self.settings)
         try:
-            position = catch_up(app, view, DealStates(load=loader(app)))  # type: ignore[arg-type]
+            states = DealStates(load=loader(app))  # type: ignore[arg-type]
+            position = catch_up(app, view, states, stop=self.exclusive.stopping)
             log.info("deal list caught up to position %s", position)
         finally:
             close_view(view)

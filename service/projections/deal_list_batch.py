@@ -11,6 +11,7 @@ and sets the position. The live projection then finds the position past the even
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Sequence
 from uuid import UUID
 
@@ -78,11 +79,11 @@ class LogReader:
 
 
 def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page: int = DEFAULT_PAGE,
-             progress: Progress | None = None) -> int:
-    """Bring the live tables from their position to the log's end, a page per transaction."""
+             progress: Progress | None = None, stop: threading.Event | None = None) -> int:
+    """Bring the live tables from their position to the log's end (or until `stop`), a page per transaction."""
     reader = LogReader(app, states, page)
     position = view.max_tracking_id(app.name) or 0
-    while True:
+    while stop is None or not stop.is_set():
         notifications = reader.pages(position)
         if not notifications:
             return position
@@ -92,6 +93,7 @@ def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page
         position = notifications[-1].id
         if progress:
             progress(len(notifications), position)
+    return position
 
 
 def rebuild(app: DealsApplication, view: DealListView, page: int = DEFAULT_PAGE, progress: Progress | None = None,

@@ -129,6 +129,11 @@ class Exclusive:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"exclusive-{name}", daemon=True)
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the component is asked to stop: long work (a catch-up) can look at it and end early."""
+        return self._stopping
+
     def start(self) -> None:
         self._thread.start()
 
