@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
+from service.observability.metrics import WEBHOOK_DELIVERIES
 from service.settings import Settings
 from service.webhooks.attempt import Attempts
 from service.webhooks.records import Claimed, Outcome
@@ -128,4 +129,14 @@ class Sender:
             for outcome in batch:
                 self._in_flight.pop(outcome.delivery_id, None)
                 self._futures.pop(outcome.delivery_id, None)
+        for outcome in batch:
+            WEBHOOK_DELIVERIES.labels(outcome=_outcome_label(outcome)).inc()
         self._wake.set()
+
+
+def _outcome_label(outcome: Outcome) -> str:
+    if outcome.succeeded:
+        return "delivered"
+    if outcome.gone:
+        return "gone"
+    return "retrying" if outcome.next_attempt_at is not None else "exhausted"

@@ -9,8 +9,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain.errors import InvalidValue
+from service.observability.metrics import register_backlog_probe
 from service.settings import Settings
 from service.webhooks import filters, payload, ssrf
+from service.webhooks.backlog import pending_deliveries
 from service.webhooks.component import close_store, open_store
 from service.webhooks.errors import DeliveryNotFound, UnsafeUrl, WebhookNotFound
 from service.webhooks.records import Delivery, Endpoint, Recovered
@@ -31,6 +33,7 @@ class Webhooks:
         self.policy = ssrf.Policy(settings.webhook_allow_loopback, settings.webhook_allow_private)
         self._lock = threading.Lock()
         self._store: WebhookStore | None = None
+        register_backlog_probe("webhooks", pending_deliveries)
 
     @property
     def store(self) -> WebhookStore:

@@ -296,3 +296,18 @@ def test_an_address_checked_at_creation_is_checked_again_when_connecting(
     assert all(a["error"].startswith("refused: resolves to 127.0.0.1 is a loopback address")
                for a in failed["attempts"])
     assert receiver.received() == []
+
+
+def test_waiting_deliveries_show_in_metrics_and_readiness(base_settings: Settings, receiver: Receiver) -> None:
+    receiver.behaviour = lambda r: Answer(503)
+    with TestClient(create_app(fast(base_settings, webhook_retry_schedule=[0, 60]))) as api:
+        endpoint = subscribe(api, receiver.url)
+        new_deal(api)
+        wait_for(lambda: any(d["attempts"] for d in deliveries(api, endpoint["id"])))
+
+        metrics = api.get("/metrics").text
+        ready = api.get("/readyz").json()
+
+    assert 'deals_webhook_queue_depth{queue="webhooks"} 3.0' in metrics
+    assert 'deals_webhook_deliveries_total{outcome="retrying"}' in metrics
+    assert ready["checks"]["webhooks"]["status"] == "ok"
