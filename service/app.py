@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import Deal, DealEvent, DomainError
 from domain.values import Party, Source
+from service.idempotency.context import with_claim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
@@ -151,7 +152,7 @@ class DealsApplication(Application[UUID]):
         decided again on the fresh state, so no accepted write is ever lost. `also_save` aggregates (or a function
         of the decided deal returning them) are saved in the same transaction as the deal's events.
         """
-        job = RecordJob(deal_id, also_save, commands=commands, expected_version=expected_version)
+        job = RecordJob(deal_id, with_claim(also_save), commands=commands, expected_version=expected_version)
         return self.writer.submit(job).result() if self.group_commit else self._save_alone(job)
 
     async def record_async(
@@ -161,7 +162,8 @@ class DealsApplication(Application[UUID]):
         expected_version: int | None = None,
         also_save: AlsoSave = (),
     ) -> Recorded:
-        return await self._submit(RecordJob(deal_id, also_save, commands=commands, expected_version=expected_version))
+        job = RecordJob(deal_id, with_claim(also_save), commands=commands, expected_version=expected_version)
+        return await self._submit(job)
 
     async def _submit(self, job: Job) -> Recorded:
         if self.group_commit:
@@ -187,7 +189,7 @@ class DealsApplication(Application[UUID]):
                 command(deal)
             return deal
 
-        return OpenJob(deal_id, also_save, build=build)
+        return OpenJob(deal_id, with_claim(also_save), build=build)  # with the request's Idempotency-Key, if any
 
     def _save_alone(self, job: Job) -> Recorded:
         """The naive write path (DEALS_WRITE_MODE=naive): read the deal, decide, save; one transaction per command."""

@@ -114,7 +114,12 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the eventsourcing Application and projection runners are built from."""
-        return {**self._storage_env(), **self.at_rest_env()}
+        from service.idempotency.recorders import default_recorder_topic, idempotent_recorder_topic
+
+        env = {**self._storage_env(), **self.at_rest_env()}
+        # Idempotency keys are stored by the application recorder, in the transaction of the events they produced.
+        base = env.get("APPLICATION_RECORDER_TOPIC") or default_recorder_topic(self.is_postgres)
+        return {**env, "APPLICATION_RECORDER_TOPIC": idempotent_recorder_topic(base)}
 
     def at_rest_env(self) -> dict[str, str]:
         """How stored events and snapshots are encoded: compressed first, then encrypted (AES-GCM)."""

@@ -13,6 +13,7 @@ from service.api.routes import timeline as timeline_page
 from service.api.routes import webhooks as webhook_routes
 from service.app import DealsApplication
 from service.background import Background
+from service.idempotency.install import install_idempotency
 from service.limits import install_limits
 from service.observability.install import install_observability
 from service.projections.read_models import ReadModels
@@ -61,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.webhooks.include_router(webhook_routes.payloads)
     app.include_router(projections.router)
     app.include_router(timeline_page.router)
-    # Each middleware wraps those installed before it: limits, then auth, then request ids and logs outermost.
+    # Each middleware wraps those installed before it: idempotency innermost, then limits, auth, and request ids
+    # and logs outermost.
+    install_idempotency(app, settings)
     install_limits(app, settings)
     install_auth(app, settings)
     install_observability(app, settings)

@@ -4,6 +4,7 @@ trusted). The accepted body is then handed on unchanged."""
 
 from __future__ import annotations
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import problem
@@ -40,18 +41,14 @@ class BodyLimitMiddleware:
         if length is not None and length.strip().isdigit() and int(length) > self.limit:
             await self._too_large(scope, receive, send)
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._too_large(scope, receive, send)
-                return
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(bytes(body), receive), send)
+        try:
+            body = await read_body(receive, self.limit)
+        except BodyTooLarge:
+            await self._too_large(scope, receive, send)
+            return
+        except ClientDisconnect:
+            return
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, "body_too_large", f"the request body may have at most {self.limit} bytes",
@@ -59,7 +56,25 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+class BodyTooLarge(Exception):
+    """Raised when a request body grows past its limit while it is read."""
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes:
+    """The whole request body, counted chunk by chunk as it arrives."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        body += message.get("body", b"")
+        if limit is not None and len(body) > limit:
+            raise BodyTooLarge
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """The buffered body as one message; later calls (a disconnect, say) go to the server as usual."""
     sent = False
 

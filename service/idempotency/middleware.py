@@ -1,0 +1,210 @@
+"""Idempotency-Key on POST (ASGI middleware): the first request with a key runs and its response is kept; a retry
+with the same key and body gets that response again (Idempotent-Replayed: true) without running; the same key with
+another body is a 422. Two identical requests at once: one claims the key in its write's transaction, the other
+loses on the key's primary key, waits for the winner's response and replays it. Only answers 2xx are kept: a
+refused request stored nothing, so retrying it with the same key simply runs it again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import anyio
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.errors import problem
+from service.idempotency.context import CURRENT, PendingClaim
+from service.idempotency.record import IdempotencyKey, key_id
+from service.limits.body import read_body, replay_body
+from service.observability.metrics import IDEMPOTENCY_REJECTIONS, IDEMPOTENT_REPLAYS
+
+log = logging.getLogger("deals.idempotency")
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+WAIT_SECONDS = 5.0  # how long a duplicate waits for the first request's answer before saying it is still running
+PURGE_EVERY = 3600.0
+NOT_KEPT = frozenset({b"content-length", b"date", b"server", b"x-request-id", b"set-cookie", b"connection",
+                      b"transfer-encoding"})
+
+
+@dataclass
+class Captured:
+    status: int = 500
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytes = b""
+
+    async def emit(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def fingerprint(scope: Scope, body: bytes) -> str:
+    """The request as the client meant it: JSON bodies compare by content, not by spacing or key order."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256(scope["path"].encode() + b"?" + scope.get("query_string", b"") + b"\n" + canonical)
+    return digest.hexdigest()
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, ttl: timedelta) -> None:
+        self.app = app
+        self.ttl = ttl
+        self.last_purge = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = header(scope, b"idempotency-key") if scope["type"] == "http" and scope["method"] == "POST" else None
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not KEY_PATTERN.match(key):
+            await problem(422, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 visible ASCII characters",
+                          field="Idempotency-Key")(scope, receive, send)
+            return
+        try:
+            body = await read_body(receive)
+        except ClientDisconnect:
+            return
+        receive = replay_body(body, receive)
+        deals = scope["app"].state.deals
+        principal = scope.get("state", {}).get("api_key_id") or "open"
+        claim = PendingClaim(key_id(principal, "POST", scope["path"], key), fingerprint(scope, body),
+                             f"POST {scope['path']}")
+        existing = await self._load(deals, claim.key_id)
+        if existing is not None and not existing.expired(datetime.now(UTC), self.ttl):
+            await self._answer_with(existing, claim, deals, scope, receive, send)
+            return
+        claim.expired = existing
+        token = CURRENT.set(claim)
+        try:
+            captured = await self._run(scope, receive)
+        except Exception:
+            if claim.taken and await self._taken_by_twin(claim, deals, scope, receive, send):
+                return
+            raise
+        finally:
+            CURRENT.reset(token)
+        if 200 <= captured.status < 300:
+            await anyio.to_thread.run_sync(self._keep, deals, claim, captured)
+        elif claim.taken and await self._taken_by_twin(claim, deals, scope, receive, send):
+            return
+        await captured.emit(send)
+
+    async def _run(self, scope: Scope, receive: Receive) -> Captured:
+        captured = Captured()
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured.status, captured.headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured.body += message.get("body", b"")
+
+        await self.app(scope, receive, keep)
+        return captured
+
+    async def _taken_by_twin(self, claim: PendingClaim, deals: Any, scope: Scope, receive: Receive,
+                             send: Send) -> bool:
+        """This request's write failed: if a twin with the same key claimed it meanwhile, answer as the twin did."""
+        twin = await self._load(deals, claim.key_id)
+        if twin is None or (claim.expired is not None and twin.version == claim.expired.version):
+            return False
+        await self._answer_with(twin, claim, deals, scope, receive, send)
+        return True
+
+    async def _answer_with(self, record: IdempotencyKey, claim: PendingClaim, deals: Any, scope: Scope,
+                           receive: Receive, send: Send) -> None:
+        if record.fingerprint != claim.fingerprint:
+            IDEMPOTENCY_REJECTIONS.labels("reused").inc()
+            await problem(422, "idempotency_key_reused", "this Idempotency-Key was already used with a different "
+                          "request; use a new key for a new request", field="Idempotency-Key")(scope, receive, send)
+            return
+        deadline = time.monotonic() + WAIT_SECONDS
+        while record.answer is None and time.monotonic() < deadline:
+            await anyio.sleep(0.05)
+            record = await self._load(deals, claim.key_id) or record
+        if record.answer is None:
+            IDEMPOTENCY_REJECTIONS.labels("in_progress").inc()
+            await problem(409, "idempotency_in_progress", "a request with this Idempotency-Key was recorded but its "
+                          "answer is not available yet; retry shortly, or read the deal", field="Idempotency-Key",
+                          headers={"Retry-After": "1"}, deal_id=record.deal_id,
+                          deal_version=record.deal_version)(scope, receive, send)
+            return
+        IDEMPOTENT_REPLAYS.inc()
+        status, headers, body = record.answer
+        response = Response(body.encode(), status_code=status, headers={**headers, "Idempotent-Replayed": "true"})
+        await response(scope, receive, send)
+
+    @staticmethod
+    async def _load(deals: Any, key: UUID) -> IdempotencyKey | None:
+        def load() -> IdempotencyKey | None:
+            try:
+                return deals.repository.get(key)
+            except AggregateNotFoundError:
+                return None
+
+        return await anyio.to_thread.run_sync(load)
+
+    def _keep(self, deals: Any, claim: PendingClaim, captured: Captured) -> None:
+        """Store the answer on the claim the write saved (or, for a route that wrote no deal, claim and answer now)."""
+        try:
+            body = captured.body.decode()
+        except UnicodeDecodeError:
+            log.warning("idempotency: a binary answer to %s is not kept", claim.request)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in captured.headers if k.lower() not in NOT_KEPT}
+        record = self._stored_claim(deals, claim)
+        if record is None:
+            record = IdempotencyKey.claim(claim.key_id, claim.fingerprint, claim.request, None, None) \
+                if claim.expired is None else claim.expired
+            if claim.expired is not None:
+                record.reclaim(claim.fingerprint, claim.request, None, None)
+        record.respond(captured.status, headers, body)
+        try:
+            deals.save(record)
+        except IntegrityError:
+            log.info("idempotency: a concurrent request with the same key answered first (%s)", claim.request)
+        except Exception:
+            log.warning("idempotency: the answer to %s could not be kept", claim.request, exc_info=True)
+        self._purge(deals)
+
+    @staticmethod
+    def _stored_claim(deals: Any, claim: PendingClaim) -> IdempotencyKey | None:
+        if not claim.taken:
+            return None
+        try:
+            record: IdempotencyKey = deals.repository.get(claim.key_id)
+        except AggregateNotFoundError:
+            return None
+        fresh = claim.expired is None or record.version > claim.expired.version
+        return record if fresh and record.answer is None and record.fingerprint == claim.fingerprint else None
+
+    def _purge(self, deals: Any) -> None:
+        if time.monotonic() - self.last_purge < PURGE_EVERY:
+            return
+        self.last_purge = time.monotonic()
+        try:
+            purged = deals.recorder.purge_keys(datetime.now(UTC) - self.ttl)
+        except Exception:
+            log.warning("idempotency: purging expired keys failed", exc_info=True)
+            return
+        if purged:
+            log.info("idempotency: forgot %d expired key records", purged)

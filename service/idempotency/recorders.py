@@ -1,0 +1,170 @@
+"""Idempotency keys are stored by the application recorder in a table of their own, in the transaction of the events
+they produced, so the key and its events commit (or fail) together. The keys stay out of the events table: the
+global feed, projections and webhooks see deal events only.
+
+A key is a small aggregate (service.idempotency.record); the recorder recognises its events by topic and its ids by
+their UUID version (8), and stores and reads them in the keys table. The mixin goes on top of whichever application
+recorder the settings chose (see `idempotent_recorder_topic`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic, register_topic, resolve_topic
+
+KEY_TOPIC_PREFIX = "service.idempotency.record:"
+KEY_ID_VERSION = 8
+
+
+def is_key_event(stored: StoredEvent) -> bool:
+    return stored.topic.startswith(KEY_TOPIC_PREFIX)
+
+
+def is_key_id(originator_id: Any) -> bool:
+    return isinstance(originator_id, UUID) and originator_id.version == KEY_ID_VERSION
+
+
+class KeyStore:
+    """What both backends share: split keys from deal events on the way in, read keys from their table."""
+
+    keys_table: str
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        keys = [s for s in stored_events if is_key_event(s)]
+        if not keys:
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+        events = [s for s in stored_events if not is_key_event(s)]
+        ids = super().insert_events(events, idempotency_keys=keys, **kwargs)  # type: ignore[misc]
+        if not ids:
+            return ids
+        # Each key is recorded "at" the position of the last event it produced (the library wants one id per event).
+        spread, given = [], iter(ids)
+        last = ids[-1]
+        for stored in stored_events:
+            spread.append(last if is_key_event(stored) else next(given))
+        return spread
+
+    def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        if is_key_id(originator_id):
+            found = self.select_key_events(originator_id, **kwargs)
+            if found:
+                return found
+        return super().select_events(originator_id, **kwargs)  # type: ignore[misc]
+
+    def select_key_events(
+        self, key_id: UUID, *, gt: int | None = None, lte: int | None = None, desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        where, params = "key_id = %s", [key_id]
+        if gt is not None:
+            where, params = where + " AND version > %s", [*params, gt]
+        if lte is not None:
+            where, params = where + " AND version <= %s", [*params, lte]
+        statement = f"WHERE {where} ORDER BY version {'DESC' if desc else 'ASC'}"
+        if limit is not None:
+            statement, params = statement + " LIMIT %s", [*params, limit]
+        rows = self._select_keys(statement, params)
+        return [StoredEvent(key_id, version, topic, bytes(state)) for version, topic, state in rows]
+
+    def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
+        raise NotImplementedError
+
+
+class SQLiteKeyStore(KeyStore):
+    @property
+    def keys_table(self) -> str:  # type: ignore[override]
+        return self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),  # type: ignore[misc]
+            f"CREATE TABLE IF NOT EXISTS {self.keys_table} (key_id TEXT, version INTEGER, topic TEXT, state BLOB, "
+            "stored_at REAL NOT NULL, PRIMARY KEY (key_id, version)) WITHOUT ROWID",
+        ]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        keys: Sequence[StoredEvent] = kwargs.get("idempotency_keys") or ()
+        if keys:
+            now = time.time()
+            c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?,?,?)",
+                          [(k.originator_id.hex, k.originator_version, k.topic, k.state, now) for k in keys])
+        return super()._insert_events(c, stored_events, **kwargs)  # type: ignore[misc]
+
+    def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
+        params = [p.hex if isinstance(p, UUID) else p for p in params]
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute(f"SELECT version, topic, state FROM {self.keys_table} {where.replace('%s', '?')}", params)
+            return [(row[0], row[1], row[2]) for row in c.fetchall()]
+
+    def purge_keys(self, stored_before: datetime) -> int:
+        """Forget keys whose last claim is older than the cut (their retries would be new requests anyway)."""
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(f"DELETE FROM {self.keys_table} WHERE key_id IN (SELECT key_id FROM {self.keys_table} "
+                      "GROUP BY key_id HAVING max(stored_at) < ?)", (stored_before.timestamp(),))
+            return c.rowcount
+
+
+class PostgresKeyStore(KeyStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        super().__init__(*args, **kwargs)
+        self.keys_table = self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]
+        self._keys = Identifier(self.datastore.schema, self.keys_table)  # type: ignore[attr-defined]
+        self.sql_create_statements.append(SQL(  # type: ignore[attr-defined]
+            "CREATE TABLE IF NOT EXISTS {} (key_id uuid NOT NULL, version bigint NOT NULL, topic text NOT NULL, "
+            "state bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (key_id, version))"
+        ).format(self._keys))
+        self._insert_keys = SQL("INSERT INTO {} (key_id, version, topic, state) VALUES (%s, %s, %s, %s)").format(
+            self._keys)
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]
+        keys: Sequence[StoredEvent] = kwargs.get("idempotency_keys") or ()
+        if keys:
+            curs.executemany(self._insert_keys, [(k.originator_id, k.originator_version, k.topic, k.state)
+                                                 for k in keys])
+
+    def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
+        from psycopg.sql import SQL
+
+        statement = SQL("SELECT version, topic, state FROM {} ").format(self._keys) + SQL(where)  # type: ignore[arg-type]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:  # type: ignore[attr-defined]
+            curs.execute(statement, params)
+            return [(row["version"], row["topic"], row["state"]) for row in curs.fetchall()]
+
+    def purge_keys(self, stored_before: datetime) -> int:
+        from psycopg.sql import SQL
+
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            curs.execute(SQL("DELETE FROM {t} WHERE key_id IN (SELECT key_id FROM {t} GROUP BY key_id "
+                             "HAVING max(stored_at) < %s)").format(t=self._keys), (stored_before,))
+            return curs.rowcount
+
+
+def idempotent_recorder_topic(base_topic: str) -> str:
+    """The topic of the given application recorder class with the key store mixed in (made once per process)."""
+    base = resolve_topic(base_topic)
+    if issubclass(base, KeyStore):
+        return base_topic
+    mixin = PostgresKeyStore if issubclass(base, PostgresApplicationRecorder) else SQLiteKeyStore
+    name = f"Idempotent{base.__name__}"
+    topic = f"{__name__}:{name}"
+    try:
+        resolve_topic(topic)
+    except Exception:
+        register_topic(topic, type(name, (mixin, base), {"__module__": __name__, "__qualname__": name}))
+    return topic
+
+
+def default_recorder_topic(is_postgres: bool) -> str:
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    return get_topic(PostgresApplicationRecorder if is_postgres else SQLiteApplicationRecorder)
