@@ -17,10 +17,11 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from service.idempotent_insert import IdempotentInsert
 from service.replay.index import Extent, FeedRow, TimelineRecorder, timeline_rows
 
 
-class IndexedPostgresApplicationRecorder(TimelineRecorder, PostgresApplicationRecorder):
+class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.timeline_table = events_table_name.replace("events", "timeline")

@@ -1,7 +1,8 @@
 """What the clients were told, and an audit of the log against it.
 
-Every posted event is a statement whose quote is a unique marker, so each event in the log can be traced to the
-request that carried it: acknowledged markers must be in the log exactly once, refused ones never, and the markers of
+Every posted event carries a unique marker (a statement's quote, or a meeting's topic: a meeting has no id of its
+own, so nothing but the marker tells a doubled one apart), so each event in the log can be traced to the request
+that carried it: acknowledged markers must be in the log exactly once, refused ones never, and the markers of
 a request that got no answer (the server died or the connection broke) either all once or not at all.
 """
 
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +24,19 @@ RUN = uuid.uuid4().hex[:8]
 _counter = itertools.count()
 
 
-def marker(prefix: str = "m") -> str:
-    return f"{prefix}-{RUN}-{next(_counter)}"
+def marker() -> str:
+    return f"m-{RUN}-{next(_counter)}"
 
 
 def statement(mark: str) -> dict[str, Any]:
     return {"type": "statement_recorded", "speaker": {"name": "reliability suite"}, "quote": mark}
+
+
+def meeting(mark: str) -> dict[str, Any]:
+    return {"type": "meeting_held", "participants": ["reliability suite"], "topic": mark}
+
+
+KINDS = {"statement": statement, "meeting": meeting}
 
 
 @dataclass
@@ -37,6 +46,8 @@ class Attempt:
     status: int | None  # None: no answer
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    sent_at: float = 0.0  # time.monotonic()
+    seconds: float = 0.0
 
 
 @dataclass
@@ -45,16 +56,18 @@ class Ledger:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def post(self, client: httpx.Client, deal_id: str, size: int = 1, headers: dict[str, str] | None = None,
-             prefix: str = "m") -> Attempt:
-        """Post `size` marked statements to the deal (a list when size > 1) and record what came back."""
-        marks = tuple(marker(prefix) for _ in range(size))
-        body: Any = [statement(m) for m in marks] if size > 1 else statement(marks[0])
+             kind: str = "statement") -> Attempt:
+        """Post `size` marked events to the deal (a list when size > 1) and record what came back."""
+        marks = tuple(marker() for _ in range(size))
+        body: Any = [KINDS[kind](m) for m in marks] if size > 1 else KINDS[kind](marks[0])
+        sent_at = time.monotonic()
         try:
             response = client.post(f"/deals/{deal_id}/events", json=body, headers=headers or {})
         except httpx.HTTPError:
             attempt = Attempt(deal_id, marks, None)
         else:
             attempt = Attempt(deal_id, marks, response.status_code, _json(response), dict(response.headers))
+        attempt.sent_at, attempt.seconds = sent_at, time.monotonic() - sent_at
         with self._lock:
             self.attempts.append(attempt)
         return attempt
@@ -104,8 +117,9 @@ def history(client: httpx.Client, deal_id: str) -> list[dict[str, Any]]:
         after = page["next_after_version"]
 
 
-def quote_of(event: dict[str, Any]) -> str | None:
-    return event["data"].get("quote") if event["type"] == "statement_recorded" else None
+def marker_of(event: dict[str, Any]) -> str | None:
+    field = {"statement_recorded": "quote", "meeting_held": "topic"}.get(event["type"])
+    return event["data"].get(field) if field else None
 
 
 @dataclass
@@ -135,7 +149,7 @@ def audit(ledger: Ledger, histories: dict[str, list[dict[str, Any]]]) -> Audit:
         if versions != list(range(1, len(versions) + 1)):
             result.problems.append(f"deal {deal_id}: versions not contiguous from 1: {_gaps(versions)}")
         for event in events:
-            mark = quote_of(event)
+            mark = marker_of(event)
             if mark is None or f"-{RUN}-" not in mark:
                 continue
             seen[mark] += 1
@@ -182,13 +196,3 @@ def _gaps(versions: list[int]) -> str:
     doubled = sorted(v for v, n in counts.items() if n > 1)
     return f"missing {missing[:10]}, repeated {doubled[:10]}"
 
-
-def positions_by_event(histories: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, int], int | None]:
-    return {(deal_id, e["version"]): e.get("position") for deal_id, events in histories.items() for e in events}
-
-
-def group_by_deal(attempts: list[Attempt]) -> dict[str, list[Attempt]]:
-    grouped: dict[str, list[Attempt]] = defaultdict(list)
-    for attempt in attempts:
-        grouped[attempt.deal_id].append(attempt)
-    return grouped

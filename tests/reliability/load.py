@@ -14,7 +14,7 @@ from service.demo import OPENING
 Work = Callable[[int, httpx.Client, Callable[[], bool]], None]
 
 
-def run_clients(url: str, clients: int, work: Work, seconds: float) -> None:
+def run_clients(url: str, clients: int, work: Work, seconds: float, timeout: float = 30) -> None:
     """Run `work(index, client, more)` in `clients` threads that start together; `more()` turns false once the time
     budget is spent, and every client's loop must also be bounded in count."""
     start = threading.Barrier(clients)
@@ -24,7 +24,7 @@ def run_clients(url: str, clients: int, work: Work, seconds: float) -> None:
         return time.monotonic() < deadline
 
     def run(index: int) -> None:
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx.Client(base_url=url, timeout=timeout) as client:
             start.wait(30)
             work(index, client, more)
 
