@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -28,7 +26,7 @@ from service.settings import Settings
 from tests.api.helpers import open_deal, tender
 from tests.hardening.keys import KeySet, bearer
 from tests.hardening.metrics_text import sample
-from tests.reliability.servers import Process, free_port, service_env
+from tests.hardening.serving import deals_serve, wait_until_up
 
 
 @pytest.fixture
@@ -148,12 +146,8 @@ def test_an_unexpected_error_is_a_problem_with_the_request_id() -> None:
 
 def test_deals_serve_logs_one_json_line_per_request_without_the_key(tmp_path: Path) -> None:
     keys = KeySet()
-    port = free_port()
-    env = service_env(database_url=f"sqlite:///{tmp_path}/deals.db", api_keys=keys.entries)
-    serve = Process([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env, tmp_path / "serve.log")
-    serve.spawn()
+    serve, url = deals_serve(tmp_path, api_keys=keys.entries)
     try:
-        url = f"http://127.0.0.1:{port}"
         wait_until_up(url, serve)
         key = keys.by_scope["deals:write"]
         opened = httpx.post(f"{url}/deals", json={"title": "logged"}, headers={**bearer(key), "X-Request-ID": "req-7"})
@@ -169,15 +163,3 @@ def test_deals_serve_logs_one_json_line_per_request_without_the_key(tmp_path: Pa
     assert access[0]["duration_ms"] > 0 and access[0]["api_key_id"] == hash_key(key)[:12]
     assert key not in log
     assert any(entry["msg"] == "API keys required: 4 configured" for entry in lines)
-
-
-def wait_until_up(url: str, process: Process, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.alive, process.tail()
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up:\n{process.tail()}")

@@ -1,0 +1,53 @@
+"""`deals serve` without API keys: open on loopback (and it says so), refused on any other address."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.security.keys import KeyRing, hash_key, is_loopback, open_bind_refusal
+from tests.hardening.serving import deals_serve, wait_until_up
+from tests.reliability.servers import ROOT, service_env
+
+
+def serve(tmp_path: Path, *args: str, **deals: str) -> subprocess.CompletedProcess[str]:
+    env = service_env(database_url=f"sqlite:///{tmp_path}/deals.db", **deals)
+    return subprocess.run([sys.executable, "-m", "service.cli", "serve", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
+def test_serve_refuses_a_public_address_without_keys(tmp_path: Path, host: str) -> None:
+    done = serve(tmp_path, "--host", host, "--port", "1")
+    assert done.returncode == 2
+    assert f"refusing to serve on {host} without API keys" in " ".join(done.stdout.split())
+
+
+def test_serve_refuses_keys_it_cannot_read(tmp_path: Path) -> None:
+    done = serve(tmp_path, "--port", "1", api_keys="not-a-hash deals:read")
+    assert done.returncode == 2
+    assert "SHA-256" in done.stdout
+
+
+def test_serve_on_loopback_without_keys_runs_open_and_says_so(tmp_path: Path) -> None:
+    process, url = deals_serve(tmp_path)
+    try:
+        wait_until_up(url, process)
+        assert httpx.post(f"{url}/deals", json={"title": "open"}).status_code == 201
+    finally:
+        process.stop()
+    said = " ".join(process.tail(200).split())
+    assert "No API keys configured: the API is OPEN, which is allowed on loopback only." in said
+
+
+def test_only_loopback_may_run_open() -> None:
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.org"))
+    assert open_bind_refusal("127.0.0.1", KeyRing()) is None
+    assert open_bind_refusal("0.0.0.0", KeyRing()) is not None
+    keyed = KeyRing.load(f"{hash_key('k')} deals:read", None)
+    assert open_bind_refusal("0.0.0.0", keyed) is None
