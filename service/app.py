@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,7 +123,7 @@ class DealsApplication(Application[UUID]):
         `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction.
         """
         job = self._open_job(deal_id, title, occurred_at, parties, follow_up, also_save, details)
-        return self.writer.submit(job).result() if self.group_commit else self._save_alone(job)
+        return self.writer.submit(job) if self.group_commit else self._save_alone(job)
 
     async def open_deal_async(
         self,
@@ -153,7 +152,7 @@ class DealsApplication(Application[UUID]):
         of the decided deal returning them) are saved in the same transaction as the deal's events.
         """
         job = RecordJob(deal_id, with_claim(also_save), commands=commands, expected_version=expected_version)
-        return self.writer.submit(job).result() if self.group_commit else self._save_alone(job)
+        return self.writer.submit(job) if self.group_commit else self._save_alone(job)
 
     async def record_async(
         self,
@@ -167,7 +166,7 @@ class DealsApplication(Application[UUID]):
 
     async def _submit(self, job: Job) -> Recorded:
         if self.group_commit:
-            return await asyncio.wrap_future(self.writer.submit(job))
+            return await self.writer.submit_async(job)
         return await anyio.to_thread.run_sync(self._save_alone, job)
 
     def _open_job(
