@@ -1,0 +1,67 @@
+"""The compose file and the proxy config, checked by reading them (no container engine here): PostgreSQL, two API
+replicas without background work behind one port, one worker; every setting they use exists and is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+HARDENING_SETTINGS = ("api_keys", "api_keys_file", "max_body_bytes", "idempotency_ttl_hours", "log_level",
+                      "ready_max_projection_lag", "ready_max_webhook_backlog", "cipher_key", "compress")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_postgres_two_api_replicas_a_worker_and_one_proxy(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"postgres", "api-1", "api-2", "worker", "proxy"}
+    for name in ("api-1", "api-2"):
+        api = services[name]
+        assert api["command"][:2] == ["deals", "serve"]
+        assert api["environment"]["DEALS_RUN_BACKGROUND"] == "false"
+        assert api["environment"]["DEALS_DATABASE_URL"].startswith("postgresql://")
+        assert "ports" not in api and api["healthcheck"]["test"]
+    assert services["worker"]["command"] == ["deals", "worker"]
+    assert services["proxy"]["ports"] == ["8000:8080"]
+    assert services["api-2"]["depends_on"]["api-1"]["condition"] == "service_healthy"
+    assert services["api-1"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_the_proxy_spreads_over_both_replicas_and_keeps_streams_unbuffered(compose: dict[str, Any]) -> None:
+    mount = compose["services"]["proxy"]["volumes"][0].split(":")
+    conf = (ROOT / mount[0]).read_text()
+    assert mount[1] == "/etc/nginx/nginx.conf"
+    upstream = re.search(r"upstream deals_api \{(.*?)\}", conf, re.S)
+    assert upstream is not None
+    assert re.findall(r"server (\S+?):8000", upstream.group(1)) == ["api-1", "api-2"]
+    assert "listen 8080;" in conf
+    assert re.search(r"location ~ \^/\(events\|deals/\[\^/\]\+/events\)/stream\$ \{[^}]*proxy_buffering off;", conf)
+    assert conf.count("{") == conf.count("}")
+
+
+def test_every_setting_the_deployment_uses_exists_and_is_documented(compose: dict[str, Any]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    used = {name for service in compose["services"].values() for name in service.get("environment", {})
+            if name.startswith("DEALS_")}
+    assert used
+    fields = {f"DEALS_{name.upper()}" for name in Settings.model_fields}
+    assert used <= fields
+    documented = {f"DEALS_{name.upper()}" for name in HARDENING_SETTINGS} | used
+    assert sorted(name for name in documented if f"`{name}`" not in readme) == []
+
+
+def test_the_image_runs_deals_serve_as_a_user_with_sqlite_in_a_volume() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["deals", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
+    assert "USER deals" in dockerfile
+    assert "DEALS_DATABASE_URL=sqlite:////data/deals.db" in dockerfile
