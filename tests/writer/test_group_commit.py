@@ -1,0 +1,138 @@
+"""Group commit on SQLite and PostgreSQL: concurrent commands are stored exactly once, in contiguous versions, and
+commands that arrive together share one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from service.app import DealsApplication, Recorded, StaleVersion, WriteConflict
+from service.settings import Settings
+from tests.writer.helpers import (
+    SaveSpy,
+    Statements,
+    in_threads,
+    open_deals,
+    queued_at_least,
+    started,
+    stored_statements,
+    writer_held,
+)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[DealsApplication]:
+    application = DealsApplication(settings=settings)
+    yield application
+    application.close()
+
+
+def test_concurrent_commands_on_many_deals_are_each_stored_once(app: DealsApplication) -> None:
+    deals = open_deals(app, 6)
+    said = Statements()
+    jobs = [(deals[i % len(deals)], said.command()) for i in range(96)]
+
+    results = in_threads([lambda d=d, c=c: app.record(d, [c]) for d, c in jobs])
+
+    assert all(isinstance(r, Recorded) for r in results), results
+    for deal_id in deals:
+        stored = stored_statements(app, deal_id)
+        assert sorted(stored) == sorted(c.statement_id for d, c in jobs if d == deal_id)
+    for (deal_id, command), recorded in zip(jobs, results, strict=True):
+        event = recorded.recordings[0].domain_event
+        assert (event.originator_id, event.statement_id) == (deal_id, command.statement_id)
+        assert event.originator_version == recorded.version
+    assert set(said.runs.values()) == {1}  # one process, no conflict: every command was decided once
+
+
+def test_concurrent_commands_on_one_deal_all_apply_in_contiguous_versions(app: DealsApplication) -> None:
+    [deal_id] = open_deals(app, 1)
+    said = Statements()
+    commands = [said.command() for _ in range(48)]
+
+    results = in_threads([lambda c=c: app.record(deal_id, [c]) for c in commands])
+
+    assert sorted(r.version for r in results) == list(range(4, 4 + len(commands)))
+    by_version = {r.version: r.recordings[0].domain_event.statement_id for r in results}
+    assert stored_statements(app, deal_id) == [by_version[v] for v in sorted(by_version)]
+
+
+def test_concurrent_if_match_on_one_deal_accepts_exactly_one(app: DealsApplication) -> None:
+    [deal_id] = open_deals(app, 1)
+    said = Statements()
+
+    results = in_threads([lambda: app.record(deal_id, [said.command()], expected_version=3) for _ in range(16)])
+
+    accepted = [r for r in results if isinstance(r, Recorded)]
+    refused = [r for r in results if not isinstance(r, Recorded)]
+    assert len(accepted) == 1 and accepted[0].version == 4
+    assert all(isinstance(r, StaleVersion) and r.current == 4 for r in refused), refused
+    assert len(stored_statements(app, deal_id)) == 1
+
+
+def test_commands_that_arrive_together_are_saved_in_one_transaction(app: DealsApplication) -> None:
+    gate, *deals = open_deals(app, 11)
+    said = Statements()
+    spy = SaveSpy(app)
+
+    with writer_held(app, gate, queued=len(deals)):
+        outcomes = started([lambda d=d: app.record(d, [said.command()]) for d in deals])
+
+    assert all(isinstance(r, Recorded) for r in outcomes())
+    assert spy.calls == [1, len(deals)]  # the held command alone, then all ten together
+    positions = sorted(r.position for r in outcomes())
+    assert positions == list(range(positions[0], positions[0] + len(deals)))
+
+
+def test_two_commands_on_the_same_deal_in_one_batch_both_apply_in_order(app: DealsApplication) -> None:
+    gate, deal_id, other = open_deals(app, 3)
+    said = Statements()
+    first, second = said.command("first"), said.command("second")
+    spy = SaveSpy(app)
+
+    with writer_held(app, gate, queued=3):
+        waits = []
+        for deal, command in ((deal_id, first), (other, said.command()), (deal_id, second)):
+            waits.append(started([lambda d=deal, c=command: app.record(d, [c])]))
+            queued_at_least(app, len(waits))
+
+    assert [wait()[0].version for wait in waits] == [4, 4, 5]
+    assert stored_statements(app, deal_id) == ["first", "second"]
+    assert spy.calls == [1, 2, 1]  # the second command on the deal waited for the next transaction
+
+
+def test_a_refused_command_leaves_its_batch_and_its_deal_untouched(app: DealsApplication) -> None:
+    gate, deal_id, other = open_deals(app, 3)
+    said = Statements()
+    ok = said.command()
+    twice = said.command("again")
+
+    with writer_held(app, gate, queued=2):
+        # Two events in one request, the second refused: neither may be stored.
+        outcomes = started([lambda: app.record(deal_id, [twice, said.command("again")]),
+                            lambda: app.record(other, [ok])])
+
+    refused, accepted = outcomes()
+    assert type(refused).__name__ == "AlreadyDone"
+    assert isinstance(accepted, Recorded) and accepted.version == 4
+    assert stored_statements(app, deal_id) == []
+    assert app.record(deal_id, [said.command()]).version == 4  # the writer's copy of the deal was not left dirty
+
+
+def test_naive_write_mode_gives_the_same_answers(settings: Settings) -> None:
+    app = DealsApplication(settings=settings.model_copy(update={"write_mode": "naive"}))
+    try:
+        [deal_id] = open_deals(app, 1)
+        said = Statements()
+        assert app.record(deal_id, [said.command()], expected_version=3).version == 4
+        with pytest.raises(StaleVersion):
+            app.record(deal_id, [said.command()], expected_version=3)
+        results = in_threads([lambda: app.record(deal_id, [said.command()]) for _ in range(8)])
+        accepted = [r for r in results if isinstance(r, Recorded)]
+        assert all(isinstance(r, Recorded | WriteConflict) for r in results), results  # lost races are told so
+        assert sorted(r.version for r in accepted) == list(range(5, 5 + len(accepted)))
+        assert len(stored_statements(app, deal_id)) == 1 + len(accepted)
+        assert "writer" not in app.__dict__  # naive mode never starts the writer thread
+    finally:
+        app.close()
