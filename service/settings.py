@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -61,6 +61,43 @@ class Settings(BaseSettings):
     )
     write_batch_max: int = Field(256, ge=1, description="Most commands the writer saves in one transaction.")
     write_cache_size: int = Field(10_000, ge=0, description="Deals the writer keeps in memory between commands.")
+    webhook_timeout: float = Field(15.0, gt=0, description="Seconds a receiver has to answer one webhook delivery.")
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        min_length=1,
+        description="Seconds before each webhook attempt (comma-separated); its length is the number of attempts.",
+    )
+    webhook_jitter: float = Field(0.2, ge=0, lt=1, description="Random spread of each retry delay (0.2: ±20 %).")
+    webhook_retry_after_max: float = Field(3600, ge=0, description="Longest `Retry-After` (seconds) a webhook honours.")
+    webhook_disable_after: float = Field(
+        432_000, gt=0, description="Seconds of continuous failure after which a webhook endpoint is disabled (5 days)."
+    )
+    webhook_rotation_grace: float = Field(
+        86_400, ge=0, le=604_800, description="Seconds the previous webhook secret keeps signing after a rotation."
+    )
+    webhook_lease: float = Field(
+        60, gt=0, description="Seconds a claimed webhook delivery stays reserved to its sender (over the timeout)."
+    )
+    webhook_concurrency: int = Field(64, ge=1, description="Webhook deliveries one process sends at once.")
+    webhook_poll_interval: float = Field(
+        0.5, gt=0, description="Seconds between looks for due webhook retries when nothing wakes the sender."
+    )
+    webhook_allow_loopback: bool = Field(False, description="Let webhook URLs reach loopback addresses (tests, local).")
+    webhook_allow_private: bool = Field(False, description="Let webhook URLs reach private (RFC 1918, ULA) networks.")
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(part) for part in value.replace("[", "").replace("]", "").split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_lease")
+    @classmethod
+    def _lease_over_timeout(cls, lease: float, info: ValidationInfo) -> float:
+        if lease <= info.data.get("webhook_timeout", 0):
+            raise ValueError("must be longer than DEALS_WEBHOOK_TIMEOUT, or a slow delivery would be sent twice")
+        return lease
 
     @field_validator("database_url")
     @classmethod
