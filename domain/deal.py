@@ -85,6 +85,14 @@ class Deal(Aggregate):
         corrections: dict[str, dict[str, Any]]
         retracted_versions: dict[str, str]
 
+    class Snapshot(Aggregate.Snapshot):
+        """The deal's state as stored every N events. JSON has no tuples: tuple-valued facts come back as tuples."""
+
+        def mutate(self, _: None) -> Deal:  # type: ignore[override]
+            deal = super().mutate(_)
+            deal.tags = tuple(deal.tags)  # type: ignore[attr-defined]
+            return deal  # type: ignore[return-value]
+
     # ---- opening and membership -------------------------------------------------------------
 
     @classmethod
