@@ -37,6 +37,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # seconds, of answered requests in the measured window
     statuses: Counter[int] = field(default_factory=Counter)
     rss_peak_mb: float = 0.0
+    server_cpu_s: float = 0.0  # CPU the server used in the measured window
     bodies: list[bytes] = field(default_factory=list)  # kept only when asked for
 
     @property
@@ -51,11 +52,17 @@ class Result:
     def ms(self, pct: float) -> float:
         return percentile(self.latencies, pct) * 1000
 
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per successful request: a cost that the noise of other processes hardly changes."""
+        return self.server_cpu_s * 1000 / self.ok if self.ok else float("nan")
+
     def summary(self) -> dict[str, Any]:
         return {"clients": self.clients, "ok_per_s": round(self.rate, 1), "p50_ms": round(self.ms(50), 2),
                 "p95_ms": round(self.ms(95), 2), "p99_ms": round(self.ms(99), 2), "ok": self.ok,
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "seconds": round(self.elapsed, 2), "rss_peak_mb": round(self.rss_peak_mb, 1)}
+                "seconds": round(self.elapsed, 2), "rss_peak_mb": round(self.rss_peak_mb, 1),
+                "server_cpu_ms_per_ok": round(self.cpu_ms, 3)}
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -92,7 +99,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
 
 
 async def _drive(url: str, clients: int, make: RequestFactory, seconds: float, warmup: float, max_requests: int,
-                 rss: Callable[[], float] | None, keep_bodies: bool, seed: int) -> Result:
+                 server: Any, keep_bodies: bool, seed: int) -> Result:
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
     start = time.perf_counter()
@@ -125,23 +132,32 @@ async def _drive(url: str, clients: int, make: RequestFactory, seconds: float, w
         finally:
             writer.close()
 
-    async def sample_rss() -> None:
-        while rss is not None:
-            result.rss_peak_mb = max(result.rss_peak_mb, rss())
-            await asyncio.sleep(0.25)
+    async def sample() -> None:
+        if server is None:
+            return
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        cpu_from = server.cpu_seconds()
+        try:
+            while True:
+                result.rss_peak_mb = max(result.rss_peak_mb, server.rss_mb())
+                result.server_cpu_s = server.cpu_seconds() - cpu_from
+                await asyncio.sleep(0.25)
+        finally:
+            result.server_cpu_s = server.cpu_seconds() - cpu_from
 
-    sampler = asyncio.ensure_future(sample_rss())
+    sampler = asyncio.ensure_future(sample())
     try:
         await asyncio.gather(*(client(i) for i in range(clients)))
     finally:
         sampler.cancel()
+        await asyncio.gather(sampler, return_exceptions=True)
     result.elapsed = max(0.0, last_end - measure_from)
     return result
 
 
 def drive(url: str, clients: int, make: RequestFactory, seconds: float, warmup: float = 0.5,
-          max_requests: int = 1_000_000, rss: Callable[[], float] | None = None, keep_bodies: bool = False,
-          seed: int = 1) -> Result:
+          max_requests: int = 1_000_000, server: Any = None, keep_bodies: bool = False, seed: int = 1) -> Result:
     """Run `clients` keep-alive connections, each sending `make(rng)` requests back to back, for `warmup` +
-    `seconds` (or until `max_requests` were sent); only requests begun after the warm-up are measured."""
-    return uvloop.run(_drive(url, clients, make, seconds, warmup, max_requests, rss, keep_bodies, seed))
+    `seconds` (or until `max_requests` were sent); only requests begun after the warm-up are measured. With a
+    `server` (bench.server.Server), its peak RSS and the CPU it used in the measured window are recorded."""
+    return uvloop.run(_drive(url, clients, make, seconds, warmup, max_requests, server, keep_bodies, seed))
