@@ -1,8 +1,11 @@
-"""The global feed of all deals' events, read from the application's notification log, and its checks."""
+"""The global feed of all deals' events (GET /events, or the application's notification log where a server has
+no feed), and its checks."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import httpx
 
 from service.app import DealsApplication
 from service.settings import Settings
@@ -10,7 +13,25 @@ from service.settings import Settings
 Entry = tuple[int, str, int]  # (position, deal id, version)
 
 
-def read_feed(settings: Settings) -> list[Entry]:
+def read_feed(settings: Settings, client: httpx.Client | None = None) -> list[Entry]:
+    """The feed as a consumer pages through it: GET /events when the server has it, else the store directly."""
+    if client is None:
+        return read_log(settings)
+    entries: list[Entry] = []
+    after = 0
+    while True:
+        response = client.get("/events", params={"after": after, "limit": 1000})
+        if response.status_code == 404 and after == 0:
+            return read_log(settings)
+        response.raise_for_status()
+        page = response.json()
+        entries += [(e["position"], str(e["deal_id"]), e["version"]) for e in page["items"]]
+        after = page["next_after"]
+        if not page["has_more"]:
+            return entries
+
+
+def read_log(settings: Settings) -> list[Entry]:
     """Every notification in position order, read straight from the store (what a feed consumer would page through)."""
     app = DealsApplication(settings=settings)
     try:

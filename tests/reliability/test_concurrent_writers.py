@@ -59,8 +59,8 @@ def test_concurrent_appends_lose_and_duplicate_nothing(
                     seconds=300 if long else 60)
         histories = {deal: history(client, deal) for deal in deals}
         current = {deal: client.get(f"/deals/{deal}").json()["version"] for deal in deals}
+        feed = read_feed(backend.settings, client)
     result = audit(ledger, histories)
-    feed = read_feed(backend.settings)
     feed_problems = check_feed(feed, histories, [a.body for a in ledger.acknowledged()])
     figures.add(ledger.figures(), **result.figures())
     figures.add({"feed entries": len(feed), "feed problems": len(feed_problems)})

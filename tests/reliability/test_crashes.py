@@ -1,5 +1,8 @@
 """SIGKILL the API in the middle of a write load, restart it, and check the log: every acknowledged batch is there
-exactly once, and each batch that got no answer is there completely or not at all (never half)."""
+exactly once, and each batch that got no answer is there completely or not at all (never half). The API also runs
+the read model and webhook delivery, so each kill cuts deliveries off mid-flight: afterwards the read model catches
+up and a receiver gets every event, each deal's in version order, a repeat only ever with the same webhook-id and
+body."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from tests.reliability.feed import check_feed, read_feed
 from tests.reliability.figures import Figures
 from tests.reliability.ledger import Ledger, audit, history
 from tests.reliability.load import open_deals, run_clients
+from tests.reliability.receivers import FAST_WEBHOOKS, Receiver, subscribe
 from tests.reliability.servers import ApiServer
-from tests.reliability.waiting import listed_versions, wait_for_projections
+from tests.reliability.waiting import listed_versions, wait_for_projections, wait_until
 
 BATCH = 5
 CLIENTS = 16
@@ -50,10 +54,12 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
 ) -> None:
     crashes = 5 if long else 2
     ledger = Ledger()
-    server = ApiServer(tmp_path / "api.log", **backend.deals_env())
+    receiver = Receiver(delay=0.005).start()
+    server = ApiServer(tmp_path / "api.log", **backend.deals_env(), **FAST_WEBHOOKS)
     try:
         server.start()
         with httpx.Client(base_url=server.url, timeout=30) as client:
+            subscribe(client, receiver.url)
             deals = open_deals(client, 8)
         for _ in range(crashes):
             killer = kill_after(server, ledger, acks=40, seconds=20)
@@ -64,14 +70,20 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
         with httpx.Client(base_url=server.url, timeout=30) as client:
             after = ledger.post(client, deals[0], BATCH)
             histories = {deal: history(client, deal) for deal in deals}
+            feed = read_feed(backend.settings, client)
             caught_up = wait_for_projections(client)
             listed = listed_versions(client)
+            expected = {deal: [e["event_id"] for e in events] for deal, events in histories.items()}
+            delivered = wait_until(lambda: receiver.first_seen() == expected, 60)
     finally:
         server.stop()
+        receiver.stop()
     result = audit(ledger, histories)
-    feed_problems = check_feed(read_feed(backend.settings), histories, [a.body for a in ledger.acknowledged()])
+    feed_problems = check_feed(feed, histories, [a.body for a in ledger.acknowledged()])
     figures.add(ledger.figures(), crashes=crashes, **result.figures())
-    figures.add({"feed problems": len(feed_problems), "read model caught up": caught_up})
+    figures.add({"feed problems": len(feed_problems), "read model caught up": caught_up,
+                 "webhooks delivered": len(receiver.received()), "webhook repeats": receiver.duplicates(),
+                 "all delivered": delivered is not None})
 
     assert after.status == 201, "the restarted server does not accept writes"
     assert not ledger.unexpected(), f"answers other than 201/409/412: {ledger.by_status()}"
@@ -79,3 +91,6 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
     assert feed_problems == []
     assert caught_up in (True, None), "the read model did not catch up after the restart"
     assert listed == {deal: len(events) for deal, events in histories.items()}
+    assert delivered is not None, "the receiver did not get every event after the restarts"
+    assert receiver.conflicting_redeliveries() == 0
+    assert receiver.first_seen() == expected

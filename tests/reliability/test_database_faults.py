@@ -107,11 +107,11 @@ def test_postgres_restart_under_load_fails_cleanly_and_recovers_without_losing_e
             load.thread.join(180)
         with httpx.Client(base_url=api.url, timeout=120) as client:
             histories = {deal: history(client, deal) for deal in deals}
+            feed = read_feed(Settings(database_url=pg.url), client)
             caught_up = wait_for_projections(client)
     ledger = load.ledger
     result = audit(ledger, histories)
-    feed_problems = check_feed(read_feed(Settings(database_url=pg.url)), histories,
-                               [a.body for a in ledger.acknowledged()])
+    feed_problems = check_feed(feed, histories, [a.body for a in ledger.acknowledged()])
     unavailable = [a for a in ledger.attempts if a.status == 503]
     reads = Counter(status for status, _ in load.reads)
     figures.add(ledger.figures(), **result.figures())

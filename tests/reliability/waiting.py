@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -36,3 +37,13 @@ def listed_versions(client: httpx.Client) -> dict[str, int]:
         if not page.get("next_cursor"):
             return versions
         params["cursor"] = page["next_cursor"]
+
+
+def wait_until(done: Callable[[], Any], seconds: float) -> float | None:
+    """Seconds until done() held, or None if it did not within `seconds`."""
+    start = time.monotonic()
+    while not done():
+        if time.monotonic() - start > seconds:
+            return None
+        time.sleep(0.05)
+    return time.monotonic() - start
