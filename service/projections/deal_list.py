@@ -89,7 +89,10 @@ class RunningProjection:
         return self.runner.is_interrupted.is_set()
 
     def stop(self) -> None:
-        self.runner.__exit__(None, None, None)
+        try:
+            self.runner.__exit__(None, None, None)  # closes the runner's application, not its view
+        finally:
+            close_view(self.runner.view)
 
 
 class DealListWorker:

@@ -42,10 +42,13 @@ def test_the_projection_runner_builds_what_a_rebuild_from_the_log_builds(
 ) -> None:
     deal_ids = open_deals(app, 16)
     runner = start_projection(settings, DealListProjection, view_class(settings))
-    with runner:
-        runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined]
-        runner.wait(head(app), timeout=30)
-        built = view.rows()
+    try:
+        with runner:
+            runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined]
+            runner.wait(head(app), timeout=30)
+            built = view.rows()
+    finally:
+        close_view(runner.view)
 
     rebuilt_position = rebuild(app, view)
 
