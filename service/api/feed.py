@@ -1,40 +1,37 @@
 """Every event of every deal in commit order, in the shape of schemas.EventOut, read fast enough to catch up on
 millions of events.
 
-Decoding each stored event into a domain object and back costs ~20 µs. The stored state is JSON in which every
-value type is wrapped as {"_type_": ..., "_data_": ...}; for the types the application registers, the wrapped
-data already is what the API shows (ISO times, enum values, value objects as objects), so un-wrapping the JSON
-gives the same body as api/mapping.event_out. Anything else — a cipher or compressor, another transcoder, an
-upcast event class, an unknown wrapped type — goes through the library's mapper instead.
+Raw rows are read in big pages and their JSON un-wrapped (api/unwrap.py) instead of decoded into domain events
+(~20 µs each). Anything else — a cipher or compressor, another transcoder, an event class with upcasters, state
+that does not match its class — goes through the library's mapper and api/mapping.event_out, as the history does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from hashlib import sha1
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from service.api import mapping
+from service.api.unwrap import NotPlain, Plan, apply, plan_for, transcoder_is_plain
 from service.replay.index import FeedRow
 from service.replay.timetravel import timeline_recorder
 
 if TYPE_CHECKING:
     from service.app import DealsApplication
 
-# Wrapped types whose _data_ is exactly the API's JSON for the value (see service/transcodings.py).
-_PLAIN_NAMES = frozenset({"datetime_iso", "decimal_str"})
-_PLAIN_PREFIXES = ("enum:", "value:")
 _VARIANT = "89ab"
-
-
-class _NotPlain(Exception):
-    """The stored state needs the library's mapper."""
+_JSON = orjson.OPT_UTC_Z  # fallback items hold datetimes: UTC as Z, as pydantic writes them
 
 
 @dataclass(frozen=True)
@@ -44,8 +41,24 @@ class FeedPage:
     has_more: bool
 
     def json(self) -> bytes:
-        body = {"items": self.items, "next_after": self.next_after, "has_more": self.has_more}
-        return orjson.dumps(body, option=orjson.OPT_UTC_Z)  # fallback items hold datetimes: UTC as Z, as pydantic
+        body = {"next_after": self.next_after, "has_more": self.has_more, "items": self.items}
+        return orjson.dumps(body, option=_JSON)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page already serialised: the JSON of a FeedPage, or Server-Sent Events messages."""
+
+    body: bytes
+    next_after: int
+    has_more: bool
+    count: int
+
+
+@dataclass(frozen=True)
+class _Kind:
+    type_name: str
+    plan: Plan | None  # None: decode through the mapper
 
 
 class FeedReader:
@@ -53,8 +66,8 @@ class FeedReader:
         self.app = app
         self.recorder = timeline_recorder(app)
         mapper = app.mapper
-        self.raw = mapper.cipher is None and mapper.compressor is None and type(mapper.transcoder) is JSONTranscoder
-        self._types: dict[str, tuple[str, bool]] = {}
+        self.raw = mapper.cipher is None and mapper.compressor is None and transcoder_is_plain(mapper.transcoder)
+        self._kinds: dict[str, _Kind] = {}
 
     def page(
         self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
@@ -71,45 +84,63 @@ class FeedReader:
             next_after = max(next_after, upto)
         return FeedPage(items, next_after, full)
 
+    def json(self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None) -> Rendered:
+        """The page as the JSON of GET /events."""
+        with _collector_paused():
+            page = self.page(after, limit, topics, deal_id)
+            rendered = Rendered(page.json(), page.next_after, page.has_more, len(page.items))
+            del page  # freed before the collector resumes
+        return rendered
+
+    def messages(
+        self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
+    ) -> Rendered:
+        """The page as Server-Sent Events: `id:` the position, `data:` the event."""
+        with _collector_paused():
+            page = self.page(after, limit, topics, deal_id)
+            body = b"".join(b"id: %d\ndata: %s\n\n" % (e["position"], orjson.dumps(e, option=_JSON))
+                            for e in page.items)
+            rendered = Rendered(body, page.next_after, page.has_more, len(page.items))
+            del page
+        return rendered
+
     def item(self, row: FeedRow) -> dict[str, Any]:
-        type_name, plain = self._type(row[3])
-        if self.raw and plain:
+        kind = self._kind(row[3])
+        if kind.plan is not None:
             try:
-                return _unwrapped(row, type_name)
-            except _NotPlain:
+                return _unwrapped(row, kind)
+            except (NotPlain, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError):
                 pass
         position, deal_id, version, topic, state = row
         stored = StoredEvent(UUID(deal_id), version, topic, state)
         return mapping.event_out(self.app.mapper.to_domain_event(stored), position)  # type: ignore[arg-type]
 
-    def _type(self, topic: str) -> tuple[str, bool]:
-        known = self._types.get(topic)
-        if known is None:
+    def _kind(self, topic: str) -> _Kind:
+        kind = self._kinds.get(topic)
+        if kind is None:
             cls = resolve_topic(topic)
-            known = self._types[topic] = (cls.type_name, getattr(cls, "class_version", 1) == 1)
-        return known
+            raw = self.raw and getattr(cls, "class_version", 1) == 1
+            kind = self._kinds[topic] = _Kind(cls.type_name, plan_for(cls) if raw else None)
+        return kind
 
 
-def _unwrapped(row: FeedRow, type_name: str) -> dict[str, Any]:
+def _unwrapped(row: FeedRow, kind: _Kind) -> dict[str, Any]:
     position, deal_id, version, _, stored = row
     state = orjson.loads(stored)
     if "class_version" in state:
-        raise _NotPlain
+        raise NotPlain("class_version")
     recorded_at = state.pop("timestamp")["_data_"]
     state.pop("originator_topic", None)
-    for key, value in state.items():
-        kind = type(value)
-        if kind is dict or kind is list:
-            state[key] = _plain(value)
+    apply(kind.plan, state)  # type: ignore[arg-type]
     occurred_at = state["occurred_at"]
-    h = sha1(bytes.fromhex(deal_id.replace("-", "")) + str(version).encode()).hexdigest()
+    h = sha1(_uuid_bytes(deal_id) + b"%d" % version).hexdigest()
     return {
         # uuid5(deal_id, str(version)) as api/mapping.event_id makes it, without UUID objects (hot loop)
         "event_id": f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}",
         "deal_id": deal_id,
         "version": version,
         "position": position,
-        "type": type_name,
+        "type": kind.type_name,
         # as pydantic writes an envelope time: UTC as Z
         "occurred_at": occurred_at[:-6] + "Z" if occurred_at.endswith("+00:00") else occurred_at,
         "recorded_at": recorded_at[:-6] + "Z" if recorded_at.endswith("+00:00") else recorded_at,
@@ -117,18 +148,31 @@ def _unwrapped(row: FeedRow, type_name: str) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
-    """A dict or list of the stored state with the wrappers taken off (lists of scalars are returned as they are)."""
-    if type(value) is list:
-        if not value or (type(value[0]) is not dict and type(value[0]) is not list):
-            return value  # our lists are homogeneous: tuples of ids, terms, enums or value objects
-        return [_plain(v) for v in value]
-    if len(value) == 2 and "_type_" in value and "_data_" in value:
-        name = value["_type_"]
-        data = value["_data_"]
-        if name in _PLAIN_NAMES or name.startswith(_PLAIN_PREFIXES):
-            return _plain(data) if type(data) is dict else data
-        if name == "uuid_hex":
-            return str(UUID(hex=data))
-        raise _NotPlain
-    return {k: _plain(v) if type(v) is dict or type(v) is list else v for k, v in value.items()}
+@lru_cache(maxsize=4096)
+def _uuid_bytes(text: str) -> bytes:
+    return bytes.fromhex(text.replace("-", ""))
+
+
+_paused = 0
+_pause_lock = threading.Lock()
+_resume_collector = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A page builds tens of thousands of containers with no cycles among them, all freed (by reference counts)
+    once it is serialised. Left running, the cyclic collector would trace them again and again: a third of the
+    cost of a catch-up. So it pauses while a page is built and serialised (process-wide, so counted)."""
+    global _paused, _resume_collector
+    with _pause_lock:
+        if _paused == 0:
+            _resume_collector = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _paused -= 1
+            if _paused == 0 and _resume_collector:
+                gc.enable()

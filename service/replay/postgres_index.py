@@ -91,11 +91,13 @@ class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, Pos
 
     def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
         statement = SQL(
-            "SELECT MIN(originator_version) FROM {t} WHERE originator_id = %(d)s AND ("
+            "SELECT originator_version FROM {t} WHERE originator_id = %(d)s AND ("
             "(%(k)s::bigint IS NOT NULL AND recorded_us > %(k)s) OR "
-            "(%(a)s::bigint IS NOT NULL AND target_version IS NULL AND occurred_us > %(a)s))"
+            "(%(a)s::bigint IS NOT NULL AND target_version IS NULL AND occurred_us > %(a)s)) "
+            "ORDER BY originator_version LIMIT 1"
         ).format(t=self.timeline)
-        return self._query(statement, {"d": deal_id, "a": as_of_us, "k": known_us})[0][0]
+        rows = self._query(statement, {"d": deal_id, "a": as_of_us, "k": known_us})
+        return rows[0][0] if rows else None
 
     def candidates(
         self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]

@@ -79,12 +79,14 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
     def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
         with self._reading() as c:
             c.execute(
-                f"SELECT MIN(originator_version) FROM {self.timeline_table} WHERE originator_id=:d AND ("
+                f"SELECT originator_version FROM {self.timeline_table} WHERE originator_id=:d AND ("
                 "(:k IS NOT NULL AND recorded_us > :k) OR "
-                "(:a IS NOT NULL AND target_version IS NULL AND occurred_us > :a))",
+                "(:a IS NOT NULL AND target_version IS NULL AND occurred_us > :a)) "
+                "ORDER BY originator_version LIMIT 1",  # walks the key in order and stops at the first
                 {"d": deal_id.hex, "a": as_of_us, "k": known_us},
             )
-            return c.fetchone()[0]
+            row = c.fetchone()
+            return None if row is None else row[0]
 
     def candidates(
         self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]

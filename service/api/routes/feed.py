@@ -61,6 +61,8 @@ def read_feed(
     deal_id: DealFilter = None,
 ) -> Response:
     """Every event of every deal after a position, in commit order; pass next_after to read on."""
-    page = feed_reader(request).page(after, min(limit, settings.max_events_page), topics_of(types or ()), deal_id)
-    # Built as JSON bytes directly (see api/feed.py): a catch-up reads millions of events.
-    return Response(page.json(), media_type="application/json")
+    page = feed_reader(request).json(after, min(limit, settings.max_events_page), topics_of(types or ()), deal_id)
+    # Built as JSON bytes directly (see api/feed.py): a catch-up reads millions of events. The headers let a
+    # client ask for the next page while it is still parsing this one.
+    headers = {"Deals-Next-After": str(page.next_after), "Deals-Has-More": "true" if page.has_more else "false"}
+    return Response(page.body, media_type="application/json", headers=headers)

@@ -10,7 +10,6 @@ from typing import Annotated
 from uuid import UUID
 
 import anyio
-import orjson
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -128,15 +127,12 @@ async def _messages(
     batch = min(_BATCH, settings.max_events_page)
     while not notifier.closing.is_set():
         token = notifier.token()
-        page = await anyio.to_thread.run_sync(reader.page, after, batch, topics, deal_id)
-        if page.items:
-            yield b"".join(_message(item) for item in page.items)
+        page = await anyio.to_thread.run_sync(reader.messages, after, batch, topics, deal_id)
+        if page.count:
+            yield page.body
         after = page.next_after
         if page.has_more:
             continue
         if not await notifier.wait(token, settings.stream_heartbeat_seconds):
             yield b": keep-alive\n\n"
 
-
-def _message(item: dict) -> bytes:
-    return b"id: %d\ndata: %s\n\n" % (item["position"], orjson.dumps(item, option=orjson.OPT_UTC_Z))
