@@ -12,6 +12,7 @@ from domain.errors import (
     InvalidValue,
     NotAuthorized,
     OutOfOrder,
+    RolesFixed,
     UnknownReference,
 )
 from domain.events import EVENT_CLASSES, DealEvent
@@ -27,5 +28,6 @@ __all__ = [
     "InvalidValue",
     "NotAuthorized",
     "OutOfOrder",
+    "RolesFixed",
     "UnknownReference",
 ]

@@ -24,6 +24,7 @@ from domain.errors import (
     IllegalTransition,
     InvalidValue,
     NotAuthorized,
+    RolesFixed,
     UnknownReference,
 )
 from domain.values import (
@@ -126,6 +127,7 @@ class Deal(Aggregate):
         self._allow(ev.PartyJoined)
         if party.party_id in self.parties:
             raise AlreadyDone(f"party {party.party_id} already takes part", party_id=party.party_id)
+        self._require_same_duties({**self.parties, party.party_id: party})
         self._record(
             ev.PartyJoined,
             occurred_at,
@@ -140,12 +142,17 @@ class Deal(Aggregate):
         self._allow(ev.RoleAssigned)
         if self.party(party_id).holds(role):
             raise AlreadyDone(f"party {party_id} already holds the role {role.value}", party_id=party_id)
+        party = self.parties[party_id]
+        self._require_same_duties({**self.parties, party_id: replace(party, roles=(*party.roles, role))})
         self._record(ev.RoleAssigned, occurred_at, sources, party_id=party_id, role=role)
 
     def revoke_role(self, party_id: str, role: Role, occurred_at: datetime, sources: tuple[Source, ...] = ()) -> None:
         self._allow(ev.RoleRevoked)
         if not self.party(party_id).holds(role):
             raise UnknownReference(f"party {party_id} does not hold the role {role.value}", party_id=party_id)
+        party = self.parties[party_id]
+        roles = tuple(r for r in party.roles if r is not role)
+        self._require_same_duties({**self.parties, party_id: replace(party, roles=roles)})
         self._record(ev.RoleRevoked, occurred_at, sources, party_id=party_id, role=role)
 
     def designate_representative(
@@ -741,13 +748,11 @@ class Deal(Aggregate):
 
     @property
     def required_signatories(self) -> list[str]:
-        return self.parties_with(Role.SIGNATORY) or self.parties_with(Role.PROPOSER) + self.parties_with(
-            Role.COUNTERPARTY
-        )
+        return _signatories(self.parties)
 
     @property
     def required_ratifiers(self) -> list[str]:
-        return self.parties_with(Role.RATIFIER) or self.required_signatories
+        return _ratifiers(self.parties)
 
     @property
     def allowed_events(self) -> list[str]:
@@ -811,6 +816,21 @@ class Deal(Aggregate):
         rep = self.representatives.get(f"{party_id}/{person}")
         if rep is not None and not rep.may(authority):
             raise NotAuthorized(f"{person} has no authority to {authority.value} for {party_id}", party_id=party_id)
+
+    def _require_same_duties(self, parties: dict[str, Party]) -> None:
+        """Who must sign (ratify) is fixed while signatures (ratifications) are being collected: a change of roles
+        would otherwise complete the collection, or reopen it, without anyone signing (ratifying)."""
+        for collecting, duty, required in (
+            (DealStatus.SIGNATURE_PENDING, "sign", _signatories),
+            (DealStatus.RATIFICATION_PENDING, "ratify", _ratifiers),
+        ):
+            if self.status is collecting and set(required(parties)) != set(required(self.parties)):
+                raise RolesFixed(
+                    f"who must {duty} cannot change while the deal is {collecting.value}"
+                    + ("; void the signature process first" if duty == "sign" else ""),
+                    current_status=collecting.value,
+                    required=required(self.parties),
+                )
 
     def _require_ratifier(self, party_id: str) -> None:
         self.party(party_id)
@@ -887,6 +907,21 @@ class Deal(Aggregate):
             self.statements[ident] = replace(self.statements[ident], retracted=True)
         elif kind == "condition":
             self.conditions[ident] = replace(self.conditions[ident], status=ConditionStatus.WITHDRAWN)
+
+
+def _with_role(parties: dict[str, Party], role: Role) -> list[str]:
+    return [p.party_id for p in parties.values() if p.holds(role)]
+
+
+def _signatories(parties: dict[str, Party]) -> list[str]:
+    """The parties that must sign: the signatories, or else the proposers and counterparties."""
+    return _with_role(parties, Role.SIGNATORY) or _with_role(parties, Role.PROPOSER) + _with_role(
+        parties, Role.COUNTERPARTY
+    )
+
+
+def _ratifiers(parties: dict[str, Party]) -> list[str]:
+    return _with_role(parties, Role.RATIFIER) or _signatories(parties)
 
 
 def _replace_coerced(obj: Any, changes: dict[str, Any]) -> Any:

@@ -69,3 +69,9 @@ class OutOfOrder(DomainError):
     """Raised when a state change is dated before the deal's last state change."""
 
     code = "out_of_order"
+
+
+class RolesFixed(DomainError):
+    """Raised when a change of roles would change who must sign or ratify while that is being collected."""
+
+    code = "roles_fixed"

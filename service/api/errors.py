@@ -33,6 +33,7 @@ STATUS: dict[type[de.DomainError], int] = {
     de.ConflictOfInterest: 409,
     de.AlreadyDone: 409,
     de.OutOfOrder: 409,
+    de.RolesFixed: 409,
     de.InvalidValue: 422,
     de.UnknownReference: 422,
     OutsideHistory: 422,

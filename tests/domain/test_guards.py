@@ -20,6 +20,7 @@ from domain import (
     InvalidValue,
     NotAuthorized,
     OutOfOrder,
+    RolesFixed,
     UnknownReference,
 )
 from domain.rules import ALLOWED_AFTER_END, STATE_CHANGING, TERMINAL
@@ -233,6 +234,47 @@ def test_a_ratifier_ratifies_once_and_only_ratifiers_ratify() -> None:
     refused(deal, NotAuthorized, lambda d: d.ratify("EU", later(d)))
     deal.ratify("UA", later(deal), votes_for=338)
     refused(deal, AlreadyDone, lambda d: d.ratify("UA", later(d)))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.revoke_role("UA", Role.SIGNATORY, later(d)),
+        lambda d: d.assign_role("TR", Role.SIGNATORY, later(d)),
+        lambda d: d.join(Party("EU", "European Union", PartyKind.ORGANIZATION, (Role.SIGNATORY,)), later(d)),
+    ],
+    ids=["revoke a signatory", "assign a signatory", "join as a signatory"],
+)
+def test_who_must_sign_is_fixed_while_signatures_are_collected(change: Callable[[Deal], None]) -> None:
+    deal = deal_in(S.SIGNATURE_PENDING)
+    deal.join(Party("TR", "Türkiye", PartyKind.STATE, (Role.MEDIATOR,)), OPENED_AT)
+    deal.add_signature("US", later(deal))
+
+    error = refused(deal, RolesFixed, change)
+
+    assert error.details == {"current_status": "signature_pending", "required": ["US", "UA"]}
+    deal.assign_role("TR", Role.GUARANTOR, later(deal))  # roles that do not sign may change
+    deal.void_signature_process("US", later(deal))
+    change(deal)  # and once the signature process is void, so may these
+
+
+def test_a_role_change_cannot_complete_the_signatures() -> None:
+    deal = opened()
+    deal.revoke_role("US", Role.SIGNATORY, OPENED_AT)
+    deal.revoke_role("UA", Role.SIGNATORY, OPENED_AT)  # now the proposer and the counterparty must sign
+    perform(deal, "proposal_tendered")
+    perform(deal, "proposal_accepted")
+    deal.add_signature("US", later(deal))
+
+    refused(deal, RolesFixed, lambda d: d.assign_role("US", Role.SIGNATORY, later(d)))
+    assert deal.status is S.SIGNATURE_PENDING and deal.ball.party_ids == ("UA",)
+
+
+def test_who_must_ratify_is_fixed_while_ratifications_are_collected() -> None:
+    deal = deal_in(S.RATIFICATION_PENDING)
+    deal.ratify("UA", later(deal), votes_for=338)
+    refused(deal, RolesFixed, lambda d: d.revoke_role("US", Role.RATIFIER, later(d)))
+    assert deal.status is S.RATIFICATION_PENDING
 
 
 # ---- after the end -----------------------------------------------------------------------------------------
