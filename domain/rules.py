@@ -79,6 +79,20 @@ TRANSITIONS: dict[S, dict[str, S]] = {
 
 STATE_CHANGING: frozenset[str] = frozenset(e for targets in TRANSITIONS.values() for e in targets)
 
+
+def _destinations() -> dict[str, S]:
+    """Each state-changing event leads to one state, whatever the state it leaves. Appliers use this rather than
+    the table, so a log stays replayable when the table later allows or forbids a move."""
+    found: dict[str, S] = {}
+    for targets in TRANSITIONS.values():
+        for event_type, target in targets.items():
+            if found.setdefault(event_type, target) is not target:
+                raise ValueError(f"{event_type} leads to both {found[event_type].value} and {target.value}")
+    return found
+
+
+DESTINATION: dict[str, S] = _destinations()
+
 # Recorded whatever the state, as long as the deal has not ended; they change no state.
 ALWAYS_ALLOWED: frozenset[str] = frozenset(
     {

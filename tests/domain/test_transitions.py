@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain import IllegalTransition
+from domain import IllegalTransition, rules
 from domain.rules import ALLOWED_AFTER_END, ALWAYS_ALLOWED, STATE_CHANGING, TERMINAL, TRANSITIONS, allowed_events
 from domain.values import DealStatus
 from tests.domain.deals import PATHS, VERB_CALLS, S, deal_in, perform, state_of
@@ -114,3 +114,10 @@ def test_allowed_events_list_state_changes_first_then_the_rest() -> None:
     for status in NON_TERMINAL:
         assert allowed_events(status) == sorted(TRANSITIONS[status]) + sorted(ALWAYS_ALLOWED)
         assert deal_in(status).allowed_events == allowed_events(status)
+
+
+def test_every_state_changing_event_leads_to_one_state_whatever_it_leaves() -> None:
+    for targets in rules.TRANSITIONS.values():
+        for event_type, target in targets.items():
+            assert rules.DESTINATION[event_type] is target
+    assert set(rules.DESTINATION) == rules.STATE_CHANGING
