@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, Tracking
@@ -63,19 +64,38 @@ class LogReader:
     def pages(self, position: int) -> Sequence[Notification]:
         return self.app.recorder.select_notifications(start=position, limit=self.page, inclusive_of_start=False)
 
-    def drain(self, position: int, write: Writer, progress: Progress | None = None) -> int:
-        """Fold and write every page after `position` until the log's end; the position reached."""
-        while True:
-            notifications = self.pages(position)
-            if not notifications:
-                return position
-            rows, parties_of = fold_page(self.app, self.states, notifications)
-            write(rows, parties_of)
-            position = notifications[-1].id
-            if progress:
-                progress(len(notifications), position)
-            if len(notifications) < self.page:
-                return position
+    def drain(self, position: int, write: Writer, progress: Progress | None = None, overlap: bool = False) -> int:
+        """Fold and write every page after `position` until the log's end; the position reached.
+
+        The next page is read while this one is folded (the database works while Python folds). With `overlap`,
+        each page is also written while the next is folded, in order, one write at a time: only for writers that
+        open their own transaction per call."""
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="deal-list-drain") as pool:
+            reading = pool.submit(self.pages, position)
+            writing: Future[None] | None = None
+            while True:
+                notifications = reading.result()
+                if not notifications:
+                    break
+                full = len(notifications) == self.page
+                if full:
+                    reading = pool.submit(self.pages, notifications[-1].id)
+                rows, parties_of = fold_page(self.app, self.states, notifications)
+                if writing is not None:
+                    writing.result()
+                    writing = None
+                if overlap:
+                    writing = pool.submit(write, rows, parties_of)
+                else:
+                    write(rows, parties_of)
+                position = notifications[-1].id
+                if progress:
+                    progress(len(notifications), position)
+                if not full:
+                    break
+            if writing is not None:
+                writing.result()
+        return position
 
 
 def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page: int = DEFAULT_PAGE,
@@ -107,8 +127,8 @@ def rebuild(app: DealsApplication, view: DealListView, page: int = DEFAULT_PAGE,
         with view.shadow_writer() as write:
             write(rows, parties_of)
 
-    position = reader.drain(0, write_shadow, progress)
+    position = reader.drain(0, write_shadow, progress, overlap=True)
     view.index_shadow()
-    position = reader.drain(position, write_shadow, progress)  # what was written while indexing
+    position = reader.drain(position, write_shadow, progress, overlap=True)  # what was written while indexing
     swapped = view.swap_in_shadow(lambda write: reader.drain(position, write, progress) or None)
     return swapped or 0
