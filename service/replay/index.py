@@ -78,9 +78,14 @@ class Extent:
     """How far a deal's log and its index go, and when the deal was opened (in the world and in the service)."""
 
     last_version: int
-    indexed: int
-    opened_occurred_us: int | None
+    indexed_up_to: int | None  # the last version with an index row
+    opened_occurred_us: int | None  # None: the opening has no index row
     opened_recorded_us: int | None
+
+    @property
+    def complete(self) -> bool:
+        # Rows are written with their events, so only a log older than the index can lack some: a prefix of it.
+        return self.opened_occurred_us is not None and self.indexed_up_to == self.last_version
 
 
 # A feed row: (position, deal id as text with dashes, version, topic, stored state).

@@ -40,6 +40,11 @@ class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, Pos
                 i=Identifier(f"{self.timeline_table}_occurred_idx"), t=self.timeline
             )
         )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (originator_id, originator_version) "
+                "WHERE target_version IS NOT NULL").format(i=Identifier(f"{self.timeline_table}_annotations_idx"),
+                                                           t=self.timeline)
+        )
         self.insert_timeline_statement = SQL(
             "INSERT INTO {t} SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::bigint[], %s::bigint[], "
             "%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING"
@@ -70,12 +75,12 @@ class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, Pos
     def deal_extent(self, deal_id: UUID) -> Extent | None:
         statement = SQL(
             "SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id = %(d)s), "
-            "(SELECT COUNT(*) FROM {t} WHERE originator_id = %(d)s), "
+            "(SELECT MAX(originator_version) FROM {t} WHERE originator_id = %(d)s), "
             "(SELECT occurred_us FROM {t} WHERE originator_id = %(d)s AND originator_version = 1), "
             "(SELECT recorded_us FROM {t} WHERE originator_id = %(d)s AND originator_version = 1)"
         ).format(e=self.events, t=self.timeline)
-        last, indexed, occurred, recorded = self._query(statement, {"d": deal_id})[0]
-        return None if last is None else Extent(last, indexed, occurred, recorded)
+        last, indexed_up_to, occurred, recorded = self._query(statement, {"d": deal_id})[0]
+        return None if last is None else Extent(last, indexed_up_to, occurred, recorded)
 
     def insert_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -84,7 +89,8 @@ class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, Pos
     def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
         statement = SQL(
             "SELECT target_version, corrected_occurred_us FROM {t} WHERE originator_id = %(d)s "
-            "AND corrected_occurred_us IS NOT NULL AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s) "
+            "AND target_version IS NOT NULL AND corrected_occurred_us IS NOT NULL "
+            "AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s) "
             "ORDER BY originator_version"
         ).format(t=self.timeline)
         return self._query(statement, {"d": deal_id, "k": known_us})  # type: ignore[return-value]

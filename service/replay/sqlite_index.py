@@ -34,6 +34,8 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
             "recorded_us INTEGER, target_version INTEGER, corrected_occurred_us INTEGER, "
             "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {t}_occurred ON {t} (originator_id, occurred_us, originator_version)",
+            f"CREATE INDEX IF NOT EXISTS {t}_annotations ON {t} (originator_id, originator_version) "
+            "WHERE target_version IS NOT NULL",
         ]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
@@ -56,12 +58,12 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
         with self._reading() as c:
             c.execute(
                 f"SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id=:d), "
-                f"(SELECT COUNT(*) FROM {t} WHERE originator_id=:d), occurred_us, recorded_us "
+                f"(SELECT MAX(originator_version) FROM {t} WHERE originator_id=:d), occurred_us, recorded_us "
                 f"FROM (SELECT 1) LEFT JOIN {t} ON originator_id=:d AND originator_version=1",
                 {"d": deal_id.hex},
             )
-            last, indexed, occurred, recorded = c.fetchone()
-        return None if last is None else Extent(last, indexed, occurred, recorded)
+            last, indexed_up_to, occurred, recorded = c.fetchone()
+        return None if last is None else Extent(last, indexed_up_to, occurred, recorded)
 
     def insert_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -70,8 +72,10 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
     def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
         with self._reading() as c:
             c.execute(
-                f"SELECT target_version, corrected_occurred_us FROM {self.timeline_table} WHERE originator_id=? "
-                "AND corrected_occurred_us IS NOT NULL AND (? IS NULL OR recorded_us <= ?) ORDER BY originator_version",
+                f"SELECT target_version, corrected_occurred_us FROM {self.timeline_table} "
+                f"INDEXED BY {self.timeline_table}_annotations WHERE originator_id=? "
+                "AND target_version IS NOT NULL AND corrected_occurred_us IS NOT NULL "
+                "AND (? IS NULL OR recorded_us <= ?) ORDER BY originator_version",
                 (deal_id.hex, known_us, known_us),
             )
             return [tuple(r) for r in c.fetchall()]  # type: ignore[misc]

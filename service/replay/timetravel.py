@@ -105,7 +105,7 @@ def indexed_extent(app: DealsApplication, recorder: TimelineRecorder, deal_id: U
     extent = recorder.deal_extent(deal_id)
     if extent is None:
         raise DealNotFound(deal_id)
-    if extent.indexed < extent.last_version:
+    if not extent.complete:
         recorder.insert_timeline([index_row(e) for e in app.events.get(deal_id)])  # type: ignore[arg-type]
         extent = recorder.deal_extent(deal_id)
         assert extent is not None
