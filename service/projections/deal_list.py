@@ -80,13 +80,25 @@ def close_view(view: DealListView) -> None:
 
 
 class RunningProjection:
-    """A started ProjectionRunner, as the work `Exclusive` watches."""
+    """A started ProjectionRunner, as the work `Exclusive` watches.
+
+    The runner writes a transaction per event. When writers outpace it by more than FAR_BEHIND events, it asks to
+    be restarted, and the restart catches up in bulk (a page per transaction) before following the log again."""
+
+    FAR_BEHIND = 2_000
 
     def __init__(self, runner: ProjectionRunner[DealsApplication, DealListView]) -> None:
         self.runner = runner
 
     def failed(self) -> bool:
-        return self.runner.is_interrupted.is_set()
+        if self.runner.is_interrupted.is_set():
+            return True
+        app = self.runner.app
+        behind = (app.recorder.max_notification_id() or 0) - (self.runner.view.max_tracking_id(app.name) or 0)
+        if behind > self.FAR_BEHIND:
+            log.info("the deal list is %s events behind the log: catching up in bulk", behind)
+            return True
+        return False
 
     def stop(self) -> None:
         try:

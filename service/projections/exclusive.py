@@ -163,7 +163,7 @@ class Exclusive:
         try:
             while not self._stopping.wait(self.check_interval):
                 if work.failed():
-                    log.error("%s: the work failed; restarting it", self.name)
+                    log.warning("%s: the work stopped or asked to be restarted; restarting it", self.name)
                     return
                 if not self.lock.holds():
                     log.error("%s: lost the lock; stopping the work", self.name)

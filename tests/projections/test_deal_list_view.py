@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from eventsourcing.persistence import Tracking
 
 from service.app import DealsApplication
-from service.projections.deal_list import DealListProjection, DealListWorker, close_view, open_view, view_class
+from service.projections.deal_list import (
+    DealListProjection,
+    DealListWorker,
+    RunningProjection,
+    close_view,
+    open_view,
+    view_class,
+)
 from service.projections.deal_list_batch import catch_up, loader, rebuild
 from service.projections.deal_list_view import APPLICATION_NAME, DealListView
 from service.projections.deal_state import DealStates
@@ -121,3 +129,19 @@ def test_a_rebuild_while_the_projection_runs_and_writers_write_loses_nothing(
     assert view_rows(view) == {deal_id: expected_row(app, deal_id) for deal_id in deal_ids}
     rebuild(app, view)
     assert view.rows() == live
+
+
+def test_a_runner_far_behind_the_log_asks_to_be_restarted_and_caught_up_in_bulk(
+    app: DealsApplication, view: DealListView
+) -> None:
+    open_deals(app, 2)
+    view.write(Tracking(APPLICATION_NAME, head(app)), (), ())
+    runner = SimpleNamespace(is_interrupted=threading.Event(), app=app, view=view)
+    running = RunningProjection(runner)  # type: ignore[arg-type]
+    running.FAR_BEHIND = 5
+
+    in_step = running.failed()
+    open_deals(app, 3)  # 3 events each, none processed
+
+    assert in_step is False
+    assert running.failed() is True
