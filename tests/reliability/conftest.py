@@ -11,6 +11,9 @@ import pytest
 from service.settings import Settings
 from tests.postgres import fresh_schema, require_postgres
 from tests.reliability.figures import REPORTED, Figures
+from tests.reliability.servers import SPAWNED
+
+SMALL_POOL = {"pool_size": "2", "pool_max_overflow": "4"}
 
 
 @dataclass
@@ -23,7 +26,8 @@ class Backend:
     def deals_env(self) -> dict[str, str]:
         values = {"database_url": self.settings.database_url}
         if self.settings.is_postgres:
-            values["postgres_schema"] = self.settings.postgres_schema
+            # Small pools: the PostgreSQL server is shared with every other suite running at the same time.
+            values |= {"postgres_schema": self.settings.postgres_schema, **SMALL_POOL}
         return values
 
 
@@ -51,3 +55,19 @@ def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
     if result.values:
         request.node.user_properties.extend(result.values.items())
         REPORTED.append(result)
+
+
+@pytest.fixture(autouse=True)
+def _forget_processes() -> Iterator[None]:
+    yield
+    SPAWNED.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """A failing test's report ends with the last lines each of its servers logged."""
+    report = yield
+    if report.failed:
+        for process in SPAWNED:
+            report.sections.append((f"log of {' '.join(process.args[-8:])}", process.tail(60)))
+    return report

@@ -23,7 +23,7 @@ def read_feed(settings: Settings, client: httpx.Client | None = None) -> list[En
         response = client.get("/events", params={"after": after, "limit": 1000})
         if response.status_code == 404 and after == 0:
             return read_log(settings)
-        response.raise_for_status()
+        assert response.status_code == 200, f"GET /events: {response.status_code} {response.text[:500]}"
         page = response.json()
         entries += [(e["position"], str(e["deal_id"]), e["version"]) for e in page["items"]]
         after = page["next_after"]

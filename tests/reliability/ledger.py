@@ -109,7 +109,7 @@ def history(client: httpx.Client, deal_id: str) -> list[dict[str, Any]]:
     after = 0
     while True:
         response = client.get(f"/deals/{deal_id}/events", params={"after_version": after, "limit": 1000})
-        response.raise_for_status()
+        assert response.status_code == 200, f"history of {deal_id}: {response.status_code} {response.text[:500]}"
         page = response.json()
         events.extend(page["items"])
         if page["next_after_version"] is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+SPAWNED: list[Process] = []  # this test's processes, whose log tails go into its report when it fails
 
 
 def free_port() -> int:
@@ -37,6 +38,8 @@ class Process:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def spawn(self) -> None:
+        if self not in SPAWNED:
+            SPAWNED.append(self)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
@@ -59,10 +62,12 @@ class Process:
                 self.kill()
 
     def tail(self, lines: int = 40) -> str:
+        """The last lines logged, leaving out the access log (a line per request)."""
         try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+            logged = self.log.read_text(errors="replace").splitlines()
         except OSError:
             return ""
+        return "\n".join([line for line in logged if '"deals.access"' not in line][-lines:])
 
 
 class ApiServer(Process):

@@ -12,6 +12,7 @@ import pytest
 
 from service.demo import OPENING
 from tests.postgres import fresh_schema, require_postgres
+from tests.reliability.conftest import SMALL_POOL
 from tests.reliability.figures import Figures
 from tests.reliability.servers import ApiServer
 
@@ -120,7 +121,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             yield api
         return
     url = require_postgres()
-    with fresh_schema(url) as schema, ApiServer(tmp / "api.log", database_url=url, postgres_schema=schema) as api:
+    with fresh_schema(url) as schema, \
+            ApiServer(tmp / "api.log", database_url=url, postgres_schema=schema, **SMALL_POOL) as api:
         yield api
 
 

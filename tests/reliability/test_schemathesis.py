@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import fresh_schema, require_postgres
+from tests.reliability.conftest import SMALL_POOL
 from tests.reliability.figures import Figures
 from tests.reliability.servers import ApiServer
 
@@ -48,7 +49,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
     else:
         url = require_postgres()
         with fresh_schema(url) as schema, \
-                ApiServer(tmp_path / "api.log", database_url=url, postgres_schema=schema) as api:
+                ApiServer(tmp_path / "api.log", database_url=url, postgres_schema=schema, **SMALL_POOL) as api:
             result = run_schemathesis(api.url, report, long)
             alive = api.alive
     summary = json.loads(report.read_text()) if report.exists() else {}

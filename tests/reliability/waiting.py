@@ -32,7 +32,9 @@ def listed_versions(client: httpx.Client) -> dict[str, int]:
     versions: dict[str, int] = {}
     params: dict[str, Any] = {"limit": 500}
     while True:
-        page = client.get("/deals", params=params).json()
+        response = client.get("/deals", params=params)
+        assert response.status_code == 200, f"GET /deals: {response.status_code} {response.text[:500]}"
+        page = response.json()
         versions.update({item["deal_id"]: item["version"] for item in page["items"]})
         if not page.get("next_cursor"):
             return versions
