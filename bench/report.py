@@ -10,9 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
-from bench.server import ROOT, postgres_admin_url, server_env
+from bench.server import ROOT, admin_connection, postgres_admin_url, server_env
 
 PACKAGES = ("eventsourcing", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "psycopg",
             "orjson")
@@ -34,7 +32,7 @@ def environment(backends: list[str]) -> dict[str, Any]:
         "server_settings": {k: v for k, v in server_env("<database>").items() if k != "DEALS_DATABASE_URL"},
     }
     if "postgres" in backends:
-        with psycopg.connect(postgres_admin_url()) as conn:
+        with admin_connection(postgres_admin_url()) as conn:
             row = conn.execute("SELECT version(), current_setting('synchronous_commit'), current_setting('fsync'),"
                                " current_setting('shared_buffers')").fetchone()
         assert row is not None

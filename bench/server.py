@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import httpx
@@ -36,13 +37,25 @@ def fresh_database(backend: str) -> Iterator[str]:
         return
     admin = postgres_admin_url()
     name = f"deals_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with admin_connection(admin) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     try:
         yield urlunparse(urlparse(admin)._replace(path=f"/{name}"))
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with admin_connection(admin) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def admin_connection(url: str, patience: float = 120.0) -> psycopg.Connection[Any]:
+    """A connection, waiting while the server has no slot free (the test suites of others share it)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return psycopg.connect(url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as error:
+            if "too many clients" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def _free_port() -> int:
@@ -104,11 +117,14 @@ def server_env(database_url: str, **env: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[Server]:
-    """uvicorn serving the API on a free loopback port; DEALS_* settings from `env` (background off unless set)."""
+def running_server(database_url: str, workers: int = 1, app: str = "service.api.main:create_app",
+                   **env: str) -> Iterator[Server]:
+    """uvicorn serving the API (`app`, an app factory) on a free loopback port; DEALS_* settings from `env`
+    (background work off unless set)."""
     port = _free_port()
-    environment = {**os.environ, **server_env(database_url, **env), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "uvicorn", "service.api.main:create_app", "--factory", "--host", "127.0.0.1",
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    environment = {**os.environ, **server_env(database_url, **env), "PYTHONPATH": path}
+    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     # The server's own output (access logs included) goes to a file, shown only when it fails to start.
     log = tempfile.NamedTemporaryFile(prefix="deals-bench-server-", suffix=".log", delete=False)  # noqa: SIM115

@@ -3,63 +3,83 @@ the bare library in-process and the raw database, all in the same run."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from typing import Any
+
+import httpx
 
 from bench import rawdb
 from bench.common import figure, library_app, library_commands, library_deals, seed_deals, statement_requests
 from bench.load import Result, drive
 from bench.server import running_server
 
-TARGETS = {  # clients -> (commands/s, p99 ms) from issue 6; each also ≥ 4× naive
+TARGETS = {  # (backend, clients) -> (commands/s, p99 ms) from issue 6; each also ≥ 4× naive
     ("postgres", 16): (1500, 50.0),
     ("postgres", 64): (2000, None),
     ("sqlite", 16): (2000, None),
 }
 MAX_DB_CLIENTS = 16  # raw-INSERT threads: PostgreSQL connections are shared with everyone's test suites
+BARE_APP = "bench.bare_app:create_app"
 
 
 def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
-    seconds, warmup, repeats = (2.0, 0.5, 1) if quick else (8.0, 1.0, 3)
+    seconds, warmup, repeats = (1.5, 0.3, 1) if quick else (6.0, 1.0, 3)
     levels = [1, 4, 16, 64] if backend == "postgres" else [1, 4, 16]
     naive_levels = [16, 64] if backend == "postgres" else [16]
-    group: dict[int, list[Result]] = {n: [] for n in levels}
-    naive: dict[int, list[Result]] = {n: [] for n in naive_levels}
-    batches: dict[str, list[Result]] = {"group": [], "naive": []}
+    baseline_levels = [1, 16] if quick else levels
+    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}}
+    batch_sizes: dict[int, list[float]] = {}
     rss_idle = 0.0
     deals: dict[str, list[str]] = {}
+
+    def measure(kind: str, key: Any, url: str, clients: int, make: Any, server: Any) -> Result:
+        result = drive(url, clients, make, seconds, warmup, server=server)
+        runs[kind].setdefault(key, []).append(result)
+        return result
 
     for _ in range(repeats):
         with running_server(database_url) as server:
             if not deals:
-                deals = {mode: seed_deals(server.url, 300 if quick else 1000) for mode in ("group", "naive")}
+                count = 150 if quick else 1000
+                deals = {mode: seed_deals(server.url, count) for mode in ("group", "naive")}
                 rss_idle = server.rss_mb()
-            single = statement_requests(deals["group"])
             for clients in levels:
-                group[clients].append(drive(server.url, clients, single, seconds, warmup, server=server))
-            batches["group"].append(drive(server.url, 16, statement_requests(deals["group"], 100), seconds, warmup,
-                                          server=server))
+                before = _batches(server.url)
+                measure("group", clients, server.url, clients, statement_requests(deals["group"]), server)
+                batch_sizes.setdefault(clients, []).append(_average_batch(before, _batches(server.url)))
+            measure("batch", "group", server.url, 16, statement_requests(deals["group"], 100), server)
         with running_server(database_url, write_mode="naive") as server:
-            single = statement_requests(deals["naive"])
             for clients in naive_levels:
-                naive[clients].append(drive(server.url, clients, single, seconds, warmup, server=server))
-            batches["naive"].append(drive(server.url, 16, statement_requests(deals["naive"], 100), seconds, warmup))
+                measure("naive", clients, server.url, clients, statement_requests(deals["naive"]), server)
+            measure("batch", "naive", server.url, 16, statement_requests(deals["naive"], 100), server)
+        if not quick:
+            with running_server(database_url, app=BARE_APP) as server:
+                measure("bare", 16, server.url, 16, statement_requests(deals["group"]), server)
 
-    library = _library(database_url, seconds, levels)
-    database = _database(backend, database_url, seconds, levels)
-    figures = _figures(backend, group, naive, batches, library, database, rss_idle)
+    library = _library(database_url, seconds, baseline_levels)
+    database = _database(backend, database_url, seconds, baseline_levels)
     return {
-        "figures": figures,
-        "runs": {
-            "group": {n: [r.summary() for r in rs] for n, rs in group.items()},
-            "naive": {n: [r.summary() for r in rs] for n, rs in naive.items()},
-            "batch_100": {mode: [r.summary() for r in rs] for mode, rs in batches.items()},
-            "library": library,
-            "database": database,
-        },
-        "workload": f"{len(deals['group'])} deals per mode, one statement_recorded per command, random deal; "
+        "figures": _figures(backend, runs, batch_sizes, library, database, rss_idle),
+        "runs": {kind: {str(k): [r.summary() for r in rs] for k, rs in by_key.items()}
+                 for kind, by_key in runs.items()},
+        "library": library,
+        "database": database,
+        "workload": f"{len(deals['group'])} deals per mode, one statement_recorded per command to a random deal; "
                     f"{repeats} × {seconds:g} s per figure after {warmup:g} s warm-up",
     }
+
+
+def _batches(url: str) -> tuple[float, float]:
+    """The writer's batch-size histogram (sum, count) from the server's /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    values = dict(re.findall(r"^deals_write_batch_commands_(sum|count) (\S+)$", text, re.MULTILINE))
+    return float(values.get("sum", 0)), float(values.get("count", 0))
+
+
+def _average_batch(before: tuple[float, float], after: tuple[float, float]) -> float:
+    count = after[1] - before[1]
+    return (after[0] - before[0]) / count if count else float("nan")
 
 
 def _library(database_url: str, seconds: float, levels: list[int]) -> dict[str, Any]:
@@ -80,68 +100,75 @@ def _database(backend: str, database_url: str, seconds: float, levels: list[int]
     clients = sorted({min(n, MAX_DB_CLIENTS) for n in levels})
     return {
         "single": {n: rawdb.postgres_inserts(database_url, n, seconds) for n in clients},
-        "locked": {n: rawdb.postgres_inserts(database_url, n, seconds, locked=True) for n in clients},
+        "locked": {n: rawdb.postgres_inserts(database_url, n, seconds, locked=True) for n in clients[-1:]},
         "rows_100": rawdb.postgres_inserts(database_url, 16, seconds, rows=100),
     }
 
 
 def _median(results: list[Result], attribute: str, *args: float) -> float:
-    values = [getattr(r, attribute)(*args) if args else getattr(r, attribute) for r in results]
-    return statistics.median(values)
+    return statistics.median(getattr(r, attribute)(*args) if args else getattr(r, attribute) for r in results)
 
 
-def _spread(results: list[Result]) -> str | None:
-    if len(results) < 2:
-        return None
-    rates = [r.rate for r in results]
-    return f"median of {len(rates)} runs [{min(rates):.0f}–{max(rates):.0f}]"
+def _nearest(table: dict[int, Any], clients: int) -> tuple[int, Any] | None:
+    """The baseline measured at `clients` (or at the most it was measured with, for more clients)."""
+    key = min(clients, max(table))
+    return (key, table[key]) if key in table else None
 
 
-def _figures(backend: str, group: dict[int, list[Result]], naive: dict[int, list[Result]],
-             batches: dict[str, list[Result]], library: dict[str, Any], database: dict[str, Any],
-             rss_idle: float) -> list[dict[str, Any]]:
+def _figures(backend: str, runs: dict[str, dict[Any, list[Result]]], batch_sizes: dict[int, list[float]],
+             library: dict[str, Any], database: dict[str, Any], rss_idle: float) -> list[dict[str, Any]]:
     figures = []
-    for clients, results in group.items():
-        lib = library["single"][min(clients, 16)]
-        db_single = database["single"]
-        db = db_single.get(min(clients, MAX_DB_CLIENTS)) if backend == "postgres" else db_single[1]
+    for clients, results in runs["group"].items():
         rate = _median(results, "rate")
-        naive_rate = _median(naive[clients], "rate") if clients in naive else None
+        p99 = _median(results, "ms", 99)
+        naive = runs["naive"].get(clients)
+        naive_rate = _median(naive, "rate") if naive else None
+        lib = _nearest(library["single"], clients)
+        db = _nearest(database["single"], clients)
         target = TARGETS.get((backend, clients))
-        met = None
+        met, target_text = None, None
         if target:
             met = rate >= target[0] and (naive_rate is None or rate >= 4 * naive_rate)
-            if target[1] is not None:
-                met = met and _median(results, "ms", 99) <= target[1]
-        target_text = None
-        if target:
+            met = met and (target[1] is None or p99 <= target[1])
             target_text = f"≥ {target[0]:,}/s" + (f", p99 ≤ {target[1]:g} ms" if target[1] else "") + ", ≥ 4× naive"
-        note = [f"library: {min(clients, 16)} threads"]
-        if backend == "postgres":
-            note.append(f"LOCK+NOTIFY insert {database['locked'][min(clients, MAX_DB_CLIENTS)]:.0f}/s")
-        if naive_rate is not None:
-            statuses = naive[clients][0].statuses
-            note.append(f"naive non-2xx: {sum(n for s, n in statuses.items() if s >= 300)}")
-        spread = _spread(results)
-        if spread:
-            note.append(spread)
-        figures.append(figure(f"single-event commands/s, {clients} clients", rate, "commands/s",
-                              library=lib["per_s"], database=db, naive=naive_rate, target=target_text, met=met,
-                              note="; ".join(note)))
+        note = [f"{statistics.median(batch_sizes[clients]):.1f} commands per transaction",
+                f"server CPU {_median(results, 'cpu_ms'):.2f} ms/command"]
+        if naive:
+            refused = sum(n for r in naive for status, n in r.statuses.items() if status >= 300)
+            note.append(f"naive: CPU {_median(naive, 'cpu_ms'):.2f} ms/command, {refused} refused")
+        if lib and lib[0] != clients:
+            note.append(f"library with {lib[0]} threads")
+        if db and db[0] != clients:
+            note.append(f"database with {db[0]} connections")
+        if backend == "postgres" and clients >= 16:
+            note.append(f"INSERT with LOCK+NOTIFY: {next(iter(database['locked'].values())):,.0f}/s")
+        if len(results) > 1:
+            note.append(f"median of {len(results)} [{min(r.rate for r in results):.0f}–"
+                        f"{max(r.rate for r in results):.0f}]")
+        figures.append(figure(
+            f"single-event commands/s, {clients} clients", rate, "commands/s", library=lib and lib[1]["per_s"],
+            database=db and db[1], naive=naive_rate, target=target_text, met=met, note="; ".join(note)))
         for pct in (50, 95, 99):
-            naive_ms = _median(naive[clients], "ms", pct) if clients in naive else None
-            lib_ms = lib["p50_ms"] if pct == 50 else lib["p99_ms"] if pct == 99 else None
-            p99_target = target[1] if target and pct == 99 else None
+            value = _median(results, "ms", pct)
+            lib_ms = lib[1].get(f"p{pct}_ms") if lib else None
+            limit = target[1] if target and pct == 99 else None
             figures.append(figure(
-                f"  p{pct} latency, {clients} clients", _median(results, "ms", pct), "ms", library=lib_ms,
-                naive=naive_ms, target=f"≤ {p99_target:g} ms" if p99_target else None,
-                met=(_median(results, "ms", pct) <= p99_target) if p99_target else None))
-    batch_rate = _median(batches["group"], "rate") * 100
+                f"  p{pct} latency, {clients} clients", value, "ms", library=lib_ms,
+                naive=_median(naive, "ms", pct) if naive else None, target=f"≤ {limit:g} ms" if limit else None,
+                met=(value <= limit) if limit else None))
+    batch, naive_batch = runs["batch"]["group"], runs["batch"]["naive"]
     figures.append(figure(
-        "batched appends (100 events/request), 16 clients", batch_rate, "events/s",
+        "batched appends (100 events/request), 16 clients", _median(batch, "rate") * 100, "events/s",
         library=library["batch_100_4_threads"]["per_s"] * 100, database=database["rows_100"],
-        naive=_median(batches["naive"], "rate") * 100,
-        note=f"p99 {_median(batches['group'], 'ms', 99):.0f} ms; library: 4 threads; database: 100-row INSERTs"))
-    figures.append(figure("server RSS under load (16 clients)", max(r.rss_peak_mb for r in group[16]), "MB",
+        naive=_median(naive_batch, "rate") * 100,
+        note=f"p99 {_median(batch, 'ms', 99):.0f} ms; library: 4 threads; database: 100-row INSERT transactions"))
+    if runs["bare"]:
+        bare = runs["bare"][16]
+        figures.append(figure(
+            "single-event commands/s, 16 clients, write routes only", _median(bare, "rate"), "commands/s",
+            naive=_median(runs["naive"][16], "rate"),
+            note=f"bench/bare_app.py: no middleware; server CPU {_median(bare, 'cpu_ms'):.2f} ms/command; "
+                 f"p99 {_median(bare, 'ms', 99):.0f} ms"))
+    figures.append(figure("server RSS under load (16 clients)", max(r.rss_peak_mb for r in runs["group"][16]), "MB",
                           note=f"{rss_idle:.0f} MB after seeding, before load"))
     return figures

@@ -144,6 +144,7 @@ class Writer:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.carried: list[Job] = []
         self.settled: list[tuple[Job, Any, BaseException | None]] = []
+        self.snapshots: list[Any] = []
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.thread = threading.Thread(target=self._run, name="deals-writer", daemon=True)
         self.thread.start()
@@ -174,6 +175,7 @@ class Writer:
                 settled = {id(job) for job, _, _ in self.settled}
                 self.settled += [(job, None, error) for job in batch if id(job) not in settled]
             self._settle_all()
+            self._put_snapshots()
             if stopping and not self.carried:
                 return
 
@@ -309,7 +311,8 @@ class Writer:
 
         The library snapshots at the multiple itself, re-reading the aggregate from the store to get there; a
         snapshot a few versions later serves reads (and time travel, which takes the latest one at or before the
-        version asked for) just as well.
+        version asked for) just as well. It is taken now (its state is shared with the deal, which later commands
+        change) and stored after the batch's callers were answered, all of the batch's in one transaction.
         """
         intervals = self.app.snapshotting_intervals or {}
         for aggregate in d.aggregates:
@@ -319,8 +322,16 @@ class Writer:
             versions = [e.originator_version for e in d.events if e.originator_id == aggregate.id]
             if versions and (versions[0] - 1) // interval != versions[-1] // interval:
                 snapshot_class = getattr(type(aggregate), "Snapshot", type(self.app).snapshot_class)
-                self.app.snapshots.put([snapshot_class.take(aggregate)])  # type: ignore[union-attr]
+                self.snapshots.append(self.app.snapshots.mapper.to_stored_event(  # type: ignore[union-attr]
+                    snapshot_class.take(aggregate)))
 
+    def _put_snapshots(self) -> None:
+        snapshots, self.snapshots = self.snapshots, []
+        if snapshots:
+            try:
+                self.app.snapshots.recorder.insert_events(snapshots)  # type: ignore[union-attr]
+            except Exception:  # a snapshot is an optimisation: reads fall back to the events
+                log.exception("storing %d snapshots failed", len(snapshots))
 
 def _settle_waiters(items: list[tuple[Job, Any, BaseException | None]]) -> None:
     for job, result, error in items:

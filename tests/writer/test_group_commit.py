@@ -136,3 +136,21 @@ def test_naive_write_mode_gives_the_same_answers(settings: Settings) -> None:
         assert "writer" not in app.__dict__  # naive mode never starts the writer thread
     finally:
         app.close()
+
+
+def test_snapshots_are_taken_from_memory_and_serve_reads_at_any_version(settings: Settings) -> None:
+    app = DealsApplication(settings=settings.model_copy(update={"snapshot_interval": 5}))
+    try:
+        [deal_id] = open_deals(app, 1)  # versions 1-3
+        said = Statements()
+        app.record(deal_id, [said.command(), said.command(), said.command()])  # 4-6: crosses 5
+        app.record(deal_id, [said.command() for _ in range(6)])  # 7-12: crosses 10
+
+        app.record(deal_id, [said.command()])  # the writer stores a batch's snapshots after answering it
+        snapshots = [s.originator_version for s in app.snapshots.get(deal_id)]  # type: ignore[union-attr]
+        assert snapshots == [6, 12]
+        for version in (4, 5, 6, 9, 12):
+            assert len(app.get_deal(deal_id, version=version).statements) == version - 3
+        assert app.get_deal(deal_id).version == 13
+    finally:
+        app.close()
