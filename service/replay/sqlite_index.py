@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -13,11 +14,11 @@ from eventsourcing.sqlite import SQLiteCursor
 from service.replay.index import Extent, FeedRow, TimelineRecorder, timeline_rows
 from service.sqlite_polling import PollingSQLiteApplicationRecorder
 
-# The stored hex id as a UUID's text form, built by SQLite rather than by a UUID object per row.
-_DASHED = (
-    "substr(originator_id,1,8)||'-'||substr(originator_id,9,4)||'-'||substr(originator_id,13,4)||'-'||"
-    "substr(originator_id,17,4)||'-'||substr(originator_id,21)"
-)
+
+@lru_cache(maxsize=65536)
+def _dashed(hex_id: str) -> str:
+    """The stored hex id in a UUID's text form (cached: a feed page holds few deals, each many times)."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicationRecorder):
@@ -169,8 +170,8 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
             params += list(topics)  # type: ignore[arg-type]
         with self._reading() as c:
             c.execute(
-                f"SELECT rowid, {_DASHED}, originator_version, topic, state FROM {self.events_table_name} "
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
                 f"WHERE {where} ORDER BY rowid LIMIT ?",
                 [*params, limit],
             )
-            return c.fetchall()  # type: ignore[no-any-return]
+            return [(p, _dashed(d), v, t, s) for p, d, v, t, s in c.fetchall()]
