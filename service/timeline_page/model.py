@@ -75,6 +75,7 @@ class Timeline:
     conditions: list[ConditionView] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     changed: dict[int, str] = field(default_factory=dict)  # version -> the status it moved the deal to
+    total_events: int = 0
 
 
 def link(source: Source) -> Link:
@@ -91,8 +92,9 @@ def speaker_label(statement: object) -> tuple[str, bool]:
     return name, False
 
 
-def build(events: list[DealEvent], deal: Deal) -> Timeline:
-    """`events` in version order, `deal` the deal after all of them."""
+def build(events: list[DealEvent], deal: Deal, listed: int | None = None) -> Timeline:
+    """`events` in version order, `deal` the deal after all of them; `listed`: only that many latest events are
+    shown one by one (bands and conditions always cover the whole history)."""
     names = {p.party_id: p.name for p in deal.parties.values()}
     moved = occurred_overrides(events, Cut())
     when = {e.originator_version: moved.get(e.originator_version, e.occurred_at) for e in events}
@@ -106,8 +108,10 @@ def build(events: list[DealEvent], deal: Deal) -> Timeline:
                       c.status.value, c.raised_at, c.resolved_at)
         for c in deal.conditions.values()
     ]
-    timeline.events = sorted((_event_view(e, deal, names, when, moved) for e in events),
+    shown = events if listed is None else events[-listed:]
+    timeline.events = sorted((_event_view(e, deal, names, when, moved) for e in shown),
                              key=lambda v: (v.occurred_at.astimezone(UTC), v.version))
+    timeline.total_events = len(events)
     return timeline
 
 

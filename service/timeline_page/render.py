@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from service.timeline_page.model import Timeline
+from service.timeline_page.model import ConditionView, Timeline
 
 WIDTH, LEFT, RIGHT = 1000, 120, 16
 STATE_COLOURS = {
@@ -61,6 +61,37 @@ class Scale:
         return ticks
 
 
+@dataclass(frozen=True)
+class ConditionLane:
+    condition: ConditionView
+    lane: int
+    labelled: bool
+
+
+def pack(conditions: list[ConditionView], scale: Scale, end: datetime, max_lanes: int = 12) -> list[ConditionLane]:
+    """Conditions in as few lanes as they fit (a lane is free again once a bar and its label end); beyond
+    `max_lanes`, bars share the lanes unlabelled (their details are in the table and in each bar's tooltip)."""
+    lanes: list[float] = []  # where each lane is free from
+    placed: list[ConditionLane] = []
+    half = (WIDTH + LEFT) / 2
+    for condition in sorted(conditions, key=lambda c: c.raised_at):
+        x, bar_end = scale.x(condition.raised_at), scale.x(condition.resolved_at or end)
+        label = 6.2 * (len(condition.condition_id) + min(len(condition.text), 63) + 14) + 8
+        # The label sits right of the bar's start in the chart's left half, left of it in the right half.
+        start, stop = (x - label, bar_end) if x > half else (x, max(bar_end, x + label))
+        lane = next((n for n, free in enumerate(lanes) if free <= start), None)
+        if lane is None and len(lanes) < max_lanes:
+            lanes.append(0.0)
+            lane = len(lanes) - 1
+        labelled = lane is not None
+        if lane is None:
+            lane = min(range(len(lanes)), key=lambda n: lanes[n])
+            stop = bar_end
+        lanes[lane] = max(lanes[lane], stop + 4)
+        placed.append(ConditionLane(condition, lane, labelled))
+    return placed
+
+
 def when(at: datetime | None) -> str:
     """A time as it happened where it happened, with its offset."""
     if at is None:
@@ -75,12 +106,13 @@ def render(timeline: Timeline) -> str:
     holders = list(dict.fromkeys(band.label.split(":")[0] for band in timeline.balls if band.kind == "ball"))
     ball_colours = {holder: BALL_COLOURS[n % len(BALL_COLOURS)] for n, holder in enumerate(holders)}
     lanes = {"axis": 26, "states": 36, "ball": 80, "events": 118, "conditions": 164}
-    height = lanes["conditions"] + max(len(timeline.conditions), 1) * 24 + 12
+    packed = pack(timeline.conditions, scale, timeline.end)
+    height = lanes["conditions"] + (max((p.lane for p in packed), default=0) + 1) * 24 + 12
     context: dict[str, Any] = {
         "t": timeline, "deal": timeline.deal, "scale": scale, "ticks": scale.ticks(timeline.end), "lanes": lanes,
         "width": WIDTH, "left": LEFT, "height": height, "when": when, "states": STATE_COLOURS,
         "condition_colours": CONDITION_COLOURS, "stances": STANCE_COLOURS, "names": timeline.party_names,
         "used_states": list(dict.fromkeys(band.kind for band in timeline.states)), "ball_colours": ball_colours,
-        "half": (WIDTH + LEFT) / 2,
+        "half": (WIDTH + LEFT) / 2, "packed": packed,
     }
     return _env.get_template("timeline.html").render(**context)

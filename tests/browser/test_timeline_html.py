@@ -44,3 +44,14 @@ def test_an_unknown_deal_has_no_timeline(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.json()["code"] == "deal_not_found"
+
+
+def test_a_long_history_lists_the_latest_events_and_says_so(client: TestClient) -> None:
+    deal_id = open_deal(client)["deal_id"]
+    post_events(client, deal_id, tender())
+
+    page = client.get(f"/deals/{deal_id}/timeline", params={"limit": 2}).text
+
+    assert page.count('data-testid="event"') == 2
+    assert "The latest 2 of 4 events are listed" in page
+    assert 'data-type="proposal_tendered"' in page and 'data-type="deal_opened"' not in page

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from service.api.deps import AppDep
@@ -25,8 +26,13 @@ PAGE_EXAMPLE = "<!doctype html><html lang=\"en\"><head><title>US–Ukraine miner
                                     "time axis (by occurred_at), then every event in the order it happened."},
                **responses(404, 422)},
 )
-def read_timeline(deal_id: UUID, app: AppDep) -> HTMLResponse:
+def read_timeline(
+    deal_id: UUID,
+    app: AppDep,
+    limit: Annotated[int, Query(ge=1, le=5000, description="How many of the latest events are listed one by one.")]
+    = 500,
+) -> HTMLResponse:
     """The deal's history as an HTML page with a time axis, for people rather than programs."""
     events = app.deal_events(deal_id)
     deal = app.get_deal(deal_id)
-    return HTMLResponse(render(build(events, deal)))
+    return HTMLResponse(render(build(events, deal, listed=limit)))
