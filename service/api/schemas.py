@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.values import Authority, ConditionKind, DealStatus, PartyKind, Role, Stance
 
@@ -17,6 +17,18 @@ Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 Short = Annotated[str, StringConstraints(max_length=300)]
 ShortList = Annotated[list[Short], Field(max_length=100)]
 IdList = Annotated[list[Id], Field(max_length=100)]
+
+
+def _fits_utc(value: datetime) -> datetime:
+    """9999-12-31T23:59-23:00 is no time in UTC: comparing it with stored times would fail (OverflowError)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall within the years 1 to 9999 in UTC") from None
+    return value
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_fits_utc)]
 
 
 class Schema(BaseModel):

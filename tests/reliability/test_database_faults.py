@@ -15,14 +15,23 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    ConnectionUnavailableError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
+from fastapi.testclient import TestClient
 
+from service.api.main import create_app
 from service.app import DealsApplication
+from service.demo import OPENING
 from service.settings import Settings
 from tests.postgres import fresh_schema, require_postgres
 from tests.reliability.feed import check_feed, read_feed
 from tests.reliability.figures import Figures
-from tests.reliability.ledger import ACK, Ledger, audit, history
+from tests.reliability.ledger import ACK, Ledger, audit, history, marker, statement
 from tests.reliability.load import open_deals, run_clients
 from tests.reliability.pgcluster import ThrowawayPostgres
 from tests.reliability.servers import ApiServer
@@ -151,3 +160,28 @@ def test_events_inserted_again_after_a_lost_commit_are_not_recorded_twice(figure
     figures.add({"events inserted": 2, "inserted again": 2, "events found": len(stored)})
     assert again == first
     assert [e.state for e in stored] == [e.state for e in events]
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError, ConnectionUnavailableError])
+def test_a_failing_store_answers_503_with_retry_after_and_records_nothing(
+    error: type[Exception], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, figures: Figures
+) -> None:
+    """The store's errors once its own retries are spent, injected: reads and writes get a 503 problem."""
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path}/deals.db"))) as client:
+        deal = client.post("/deals", json=OPENING).json()["deal_id"]
+        datastore = client.app.state.deals.recorder.datastore  # type: ignore[attr-defined]
+
+        def fail(*args: object, **kwargs: object) -> None:
+            raise error("the database went away")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(datastore, "transaction", fail)
+            answers = [client.get(f"/deals/{deal}/events"),
+                       client.post(f"/deals/{deal}/events", json=statement(marker()))]
+        after = client.get(f"/deals/{deal}")
+    figures.add({"requests sent": len(answers), "unavailable (503)": sum(a.status_code == 503 for a in answers)})
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == PROBLEM_JSON and int(answer.headers["retry-after"]) > 0
+        assert answer.json()["code"] == "store_unavailable"
+    assert after.json()["version"] == 3, "the refused write recorded something"

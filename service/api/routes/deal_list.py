@@ -8,7 +8,6 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime
 
 from domain.errors import InvalidValue
 from domain.values import DealStatus, Role
@@ -80,7 +79,7 @@ def list_deals(
                                        examples=["authorizer"])] = None,
     awaiting: Annotated[str | None, Query(max_length=100, description="Only deals where this party holds the ball.",
                                           examples=["UA"])] = None,
-    updated_since: Annotated[AwareDatetime | None, Query(description="Only deals with an event recorded at or after"
+    updated_since: Annotated[schemas.UtcTime | None, Query(description="Only deals with an event recorded at or after"
                                                          " this time.", examples=["2025-02-16T00:00:00Z"])] = None,
     q: Annotated[str | None, Query(max_length=300, description="Text the title contains (case-insensitive).",
                                    examples=["minerals"])] = None,
