@@ -2,7 +2,8 @@
 
 `DealListProjection` handles one event at a time for the library's ProjectionRunner (the row and the position in
 one transaction). `DealListWorker` is the background component: under the projection's exclusive lock it first
-catches up in bulk (deal_list_batch), then follows the log with the runner; if the runner fails it is restarted.
+catches up in bulk (deal_list_batch), then follows the log with the runner; if the runner fails, or falls far
+behind the writers, it is restarted, which catches up in bulk again.
 """
 
 from __future__ import annotations
