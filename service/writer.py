@@ -4,11 +4,11 @@ Callers submit jobs (open a deal, or run commands on one) and wait on a future. 
 queued up while its previous save was in flight, decides each job on the deal held in its cache, and saves all
 their events with one `app.save(...)`, so the table lock, NOTIFY and commit are paid once per batch.
 
-Correct with several processes: the cache is only a guess. A deal is popped from it while a job works on it and
-put back only after its events were committed, so a cached deal is always a committed state. If another process
-wrote meanwhile, saving the next version trips the store's (deal id, version) key: the batch is then saved again
-without the jobs whose aggregates clash, and each of those is re-run alone on state read from the store. A refusal
-(If-Match mismatch, a domain rule) decided on a cached deal is checked again on fresh state before it is answered.
+Correct with several processes: the cache (service/deal_cache.py) is only a guess. If another process wrote to a
+cached deal, saving its next version trips the store's (deal id, version) key: the batch is then saved again without
+the jobs whose aggregates clash, and each of those is re-run alone on state read from the store; for a while after
+such a clash the batch's cached deals are first brought up to date with one query. A refusal (If-Match mismatch, a
+domain rule) decided on a cached deal is checked again on fresh state before it is answered.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import logging
 import queue
 import sys
 import threading
-from collections import OrderedDict, defaultdict
+import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from eventsourcing.persistence import IntegrityError
 from prometheus_client import Histogram
 
 from domain import Deal, DomainError
+from service.deal_cache import DealCache
 
 if TYPE_CHECKING:
     from service.app import DealsApplication, Recorded
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = Histogram("deals_write_batch_commands", "Commands saved together in one group-commit transaction.",
                        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
+# After a clash (another process wrote to a cached deal) the writer brings a batch's cached deals up to date before
+# deciding, with one query, for this long: a process that shares its deals with others would otherwise clash often.
+SHARED_WINDOW = 60.0
 # The writer thread waits on the database several times per save; with the default 5 ms switch interval each
 # wait can cost up to 5 ms more before the event-loop thread hands the GIL back.
 SWITCH_INTERVAL = 0.001
@@ -47,27 +52,6 @@ Command = Callable[[Deal], None]
 # Aggregates saved in the same transaction as a job's deal events (e.g. an idempotency record); a callable gets
 # the decided deal, so what it records can depend on the outcome (its new version).
 AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
-
-
-class DealCache:
-    """Deals at their last committed version, least recently used first; touched by the writer thread only."""
-
-    def __init__(self, app: DealsApplication, maxsize: int) -> None:
-        self.app = app
-        self.maxsize = maxsize
-        self.deals: OrderedDict[UUID, Deal] = OrderedDict()
-
-    def take(self, deal_id: UUID, fresh: bool) -> tuple[Deal, bool]:
-        """The deal, removed from the cache, and whether it was just read from the store."""
-        deal = self.deals.pop(deal_id, None)
-        if deal is None or fresh:
-            return self.app.get_deal(deal_id), True
-        return deal, False
-
-    def put(self, deal: Deal) -> None:
-        self.deals[deal.id] = deal
-        if len(self.deals) > self.maxsize:
-            self.deals.popitem(last=False)
 
 
 @dataclass(eq=False)
@@ -145,6 +129,7 @@ class Writer:
         self.carried: list[Job] = []
         self.settled: list[tuple[Job, Any, BaseException | None]] = []
         self.snapshots: list[Any] = []
+        self.shared_until = 0.0
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.thread = threading.Thread(target=self._run, name="deals-writer", daemon=True)
         self.thread.start()
@@ -227,6 +212,8 @@ class Writer:
         return batch, stopping
 
     def _commit(self, batch: list[Job]) -> None:
+        if time.monotonic() < self.shared_until:
+            self.cache.catch_up(job.deal_id for job in batch if isinstance(job, RecordJob))
         decided = []
         for job in batch:
             try:
@@ -241,6 +228,7 @@ class Writer:
         try:
             recordings = self.app.save(*[e for d in decided for e in d.events])
         except IntegrityError:
+            self.shared_until = time.monotonic() + SHARED_WINDOW
             clashing = [d for d in decided if self._clashes(d)] or decided
             self._save([d for d in decided if d not in clashing])
             for d in clashing:

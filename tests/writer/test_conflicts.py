@@ -120,3 +120,21 @@ def test_opening_a_taken_deal_id_in_a_batch_fails_only_that_opening(apps: tuple[
     assert isinstance(again, DealExists)
     assert isinstance(opened, Recorded) and opened.deal is not None and opened.deal.title == "New"
     assert mine.get_deal(taken).title == "Deal"
+
+
+def test_after_a_clash_cached_deals_catch_up_before_deciding(apps: tuple[DealsApplication, ...]) -> None:
+    mine, theirs = apps
+    [deal_id] = open_deals(mine, 1)
+    said = Statements()
+    mine.record(deal_id, [said.command("cached")])  # cached at 4
+    theirs.record(deal_id, [said.command("theirs-1")])  # stored at 5
+    mine.record(deal_id, [said.command("clashed")])  # clashes, re-run alone: 6; the writer now expects company
+    theirs.record(deal_id, [said.command("theirs-2")])  # stored at 7, cached at 6
+    spy = SaveSpy(mine)
+
+    recorded = mine.record(deal_id, [said.command("caught-up")])
+
+    assert recorded.version == 8
+    assert spy.calls == [1] and said.runs["caught-up"] == 1  # decided once, on the caught-up deal: no clash
+    assert stored_statements(mine, deal_id) == ["cached", "theirs-1", "clashed", "theirs-2", "caught-up"]
+    assert mine.writer.cache.deals[deal_id].version == 8
