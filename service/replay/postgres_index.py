@@ -23,6 +23,11 @@ from service.replay.index import Extent, FeedRow, TimelineRecorder, timeline_row
 
 class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        if datastore.enable_db_functions:
+            # The library's insert function skips both the table lock (so the feed could pass over an event that
+            # commits later with a lower position) and the hooks that write the timeline index.
+            raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS must be off: the feed and time travel rely on the "
+                             "events table's lock and on the insert hooks")
         super().__init__(datastore, events_table_name=events_table_name)
         self.timeline_table = events_table_name.replace("events", "timeline")
         self.check_identifier_length(self.timeline_table)
