@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import httpx
+from urllib.parse import urlsplit
 
 from service.settings import Settings
-from service.webhooks import retry, ssrf
+from service.webhooks import http1, retry, ssrf
 from service.webhooks.records import Claimed, Outcome
 from service.webhooks.signing import signed_headers
 
 RESPONSE_KEPT = 4096
 USER_AGENT = "deals-webhooks/1"
-CLIENTS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -29,14 +27,13 @@ class Response:
 
 
 class Attempts:
-    """Sends claimed deliveries over HTTP (no redirects, a total timeout) and says what should happen next."""
+    """Sends claimed deliveries (no redirects, one deadline for the whole exchange) and says what happens next.
+    Used from one event loop; `tls` replaces the system's trusted certificates (tests)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tls: ssl.SSLContext | None = None) -> None:
         self.settings = settings
         self.policy = ssrf.Policy(settings.webhook_allow_loopback, settings.webhook_allow_private)
-        # One client per host name: a TLS connection opened for one name (SNI) is never reused for another one
-        # that happens to share its address.
-        self._clients: OrderedDict[tuple[str, str], httpx.AsyncClient] = OrderedDict()
+        self.client = http1.Client(tls)
 
     async def attempt(self, claimed: Claimed) -> Outcome:
         attempted_at = datetime.now(UTC)
@@ -50,10 +47,12 @@ class Attempts:
             error = f"refused: {refused.reason}"
         except TimeoutError:
             error = "timeout"
-        except httpx.ConnectError as failure:
+        except ssl.SSLError as failure:
+            error = f"tls_error: {failure}"[:300]
+        except http1.ProtocolError as failure:
+            error = f"protocol_error: {failure}"[:300]
+        except OSError as failure:
             error = f"connect_error: {failure}"[:300]
-        except httpx.HTTPError as failure:
-            error = f"{type(failure).__name__}: {failure}"[:300]
         except Exception as failure:  # a bug or an odd answer must cost an attempt, never stall the delivery
             error = f"internal: {type(failure).__name__}: {failure}"[:300]
         latency_ms = (time.monotonic() - started) * 1000
@@ -88,47 +87,22 @@ class Attempts:
             except (socket.gaierror, UnicodeError) as failure:
                 raise ssrf.Refused(f"host {target.host} does not resolve ({failure})") from None
             addresses = ssrf.checked(ssrf.addresses_from(infos), self.policy)
-        url = httpx.URL(claimed.url)
+        parts = urlsplit(claimed.url)
         headers = {
+            "host": parts.netloc,
             **signed_headers(str(claimed.message_id), now, claimed.body, claimed.secrets),
             "content-type": "application/json",
             "user-agent": USER_AGENT,
-            "host": url.netloc.decode("ascii"),
         }
-        # Connect to the address that was checked, not to whatever the name resolves to a moment later.
-        request = self._client(target).build_request(
-            "POST", url.copy_with(host=str(addresses[0])), content=claimed.body.encode(), headers=headers,
-            extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+        # Connect to the address that was checked, not to whatever the name resolves to a moment later; TLS
+        # still verifies the certificate against the URL's host name.
+        answer = await self.client.post(
+            str(addresses[0]), target.port, target.host if target.scheme == "https" else None,
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers, claimed.body.encode(),
+            RESPONSE_KEPT,
         )
-        response = await self._client(target).send(request, stream=True, follow_redirects=False)
-        try:
-            kept = bytearray()
-            async for chunk in response.aiter_bytes():
-                kept += chunk
-                if len(kept) >= RESPONSE_KEPT:
-                    break
-        finally:
-            await response.aclose()
-        body = kept[:RESPONSE_KEPT].decode("utf-8", errors="replace").replace("\x00", "")
-        return Response(response.status_code, body, response.headers.get("retry-after"))
-
-    def _client(self, target: ssrf.Target) -> httpx.AsyncClient:
-        key = (target.scheme, target.host)
-        client = self._clients.get(key)
-        if client is None:
-            client = httpx.AsyncClient(
-                timeout=self.settings.webhook_timeout, follow_redirects=False, trust_env=False,
-                limits=httpx.Limits(max_connections=self.settings.webhook_concurrency, max_keepalive_connections=32),
-            )
-            self._clients[key] = client
-            if len(self._clients) > CLIENTS_KEPT:
-                _, oldest = self._clients.popitem(last=False)
-                asyncio.get_running_loop().create_task(oldest.aclose())
-        else:
-            self._clients.move_to_end(key)
-        return client
+        body = bytes(answer.body[:RESPONSE_KEPT]).decode("utf-8", errors="replace").replace("\x00", "")
+        return Response(answer.status, body, answer.headers.get("retry-after"))
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        await self.client.aclose()
