@@ -32,7 +32,7 @@ from eventsourcing.persistence import IntegrityError
 from prometheus_client import Histogram
 
 from domain import Deal, DomainError
-from service.deal_cache import DealCache
+from service.deal_cache import DealCache, newer_events
 
 if TYPE_CHECKING:
     from service.app import DealsApplication, Recorded
@@ -229,7 +229,8 @@ class Writer:
             recordings = self.app.save(*[e for d in decided for e in d.events])
         except IntegrityError:
             self.shared_until = time.monotonic() + SHARED_WINDOW
-            clashing = [d for d in decided if self._clashes(d)] or decided
+            clashed = self._clashes(decided)
+            clashing = [d for d in decided if any(a.id in clashed for a in d.aggregates)] or decided
             self._save([d for d in decided if d not in clashing])
             for d in clashing:
                 self._alone(d.job)
@@ -256,13 +257,19 @@ class Writer:
 
     # ---- conflicts -------------------------------------------------------------------------------------------
 
-    def _clashes(self, d: Decided) -> list[UUID]:
-        """The aggregates of a job whose first new version is already stored (written by someone else)."""
+    def _clashes(self, decided: list[Decided]) -> set[UUID]:
+        """The aggregates whose first new version is already stored (written by someone else): the deals' with one
+        query; other aggregates (an idempotency record …) each with its own."""
         firsts: dict[UUID, int] = {}
-        for event in d.events:
-            firsts.setdefault(event.originator_id, event.originator_version)
+        for d in decided:
+            for event in d.events:
+                firsts.setdefault(event.originator_id, event.originator_version)
+        deals = {d.deal.id for d in decided}
+        bases = {deal_id: first - 1 for deal_id, first in firsts.items() if deal_id in deals}
+        clashed = {UUID(str(e.originator_id)) for e in newer_events(self.app, bases)}
         select = self.app.recorder.select_events
-        return [agg_id for agg_id, first in firsts.items() if select(agg_id, gt=first - 1, lte=first, limit=1)]
+        return clashed | {agg_id for agg_id, first in firsts.items()
+                          if agg_id not in deals and select(agg_id, gt=first - 1, lte=first, limit=1)}
 
     def _alone(self, job: Job) -> None:
         """Re-run one job on fresh state and save it in its own transaction."""
@@ -273,7 +280,7 @@ class Writer:
                 d = Decided.of(job, self.cache, fresh=True)
                 recordings = self.app.save(*d.events)
             except IntegrityError as error:
-                clashing = self._clashes(d)
+                clashing = self._clashes([d])
                 if any(agg_id != job.deal_id for agg_id in clashing):
                     self._settle(job, error=error)
                     return
