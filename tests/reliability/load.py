@@ -14,9 +14,11 @@ from service.demo import OPENING
 Work = Callable[[int, httpx.Client, Callable[[], bool]], None]
 
 
-def run_clients(url: str, clients: int, work: Work, seconds: float, timeout: float = 30) -> None:
-    """Run `work(index, client, more)` in `clients` threads that start together; `more()` turns false once the time
-    budget is spent, and every client's loop must also be bounded in count."""
+def run_clients(url: str | list[str], clients: int, work: Work, seconds: float, timeout: float = 30) -> None:
+    """Run `work(index, client, more)` in `clients` threads that start together (client i talks to the i-th of the
+    servers, round robin); `more()` turns false once the time budget is spent, and every client's loop must also be
+    bounded in count."""
+    urls = [url] if isinstance(url, str) else url
     start = threading.Barrier(clients)
     deadline = time.monotonic() + seconds
 
@@ -24,7 +26,7 @@ def run_clients(url: str, clients: int, work: Work, seconds: float, timeout: flo
         return time.monotonic() < deadline
 
     def run(index: int) -> None:
-        with httpx.Client(base_url=url, timeout=timeout) as client:
+        with httpx.Client(base_url=urls[index % len(urls)], timeout=timeout) as client:
             start.wait(30)
             work(index, client, more)
 
