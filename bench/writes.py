@@ -28,7 +28,7 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
     levels = [1, 4, 16, 64] if backend == "postgres" else [1, 4, 16]
     naive_levels = [16, 64] if backend == "postgres" else [16]
     baseline_levels = [1, 16] if quick else levels
-    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}}
+    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}, "workers": {}}
     batch_sizes: dict[int, list[float]] = {}
     rss_idle = 0.0
     deals: dict[str, list[str]] = {}
@@ -56,6 +56,9 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
         if not quick:
             with running_server(database_url, app=BARE_APP) as server:
                 measure("bare", 16, server.url, 16, statement_requests(deals["group"]), server)
+            if backend == "postgres":  # two API processes writing the same deals: clashes, catch-up, all correct
+                with running_server(database_url, workers=2) as server:
+                    measure("workers", 64, server.url, 64, statement_requests(deals["group"]), server)
 
     library = _library(database_url, seconds, baseline_levels)
     database = _database(backend, database_url, seconds, baseline_levels)
@@ -169,6 +172,14 @@ def _figures(backend: str, runs: dict[str, dict[Any, list[Result]]], batch_sizes
             naive=_median(runs["naive"][16], "rate"),
             note=f"bench/bare_app.py: no middleware; server CPU {_median(bare, 'cpu_ms'):.2f} ms/command; "
                  f"p99 {_median(bare, 'ms', 99):.0f} ms"))
+    if runs["workers"]:
+        two = runs["workers"][64]
+        refused = sum(n for r in two for status, n in r.statuses.items() if status >= 300)
+        figures.append(figure(
+            "single-event commands/s, 64 clients, 2 server processes", _median(two, "rate"), "commands/s",
+            naive=_median(runs["naive"][64], "rate"),
+            note=f"the same deals written by both processes; {refused} refused; server CPU "
+                 f"{_median(two, 'cpu_ms'):.2f} ms/command; p99 {_median(two, 'ms', 99):.0f} ms"))
     figures.append(figure("server RSS under load (16 clients)", max(r.rss_peak_mb for r in runs["group"][16]), "MB",
                           note=f"{rss_idle:.0f} MB after seeding, before load"))
     return figures

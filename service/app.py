@@ -20,7 +20,8 @@ from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
 from service.transcodings import register_domain_transcodings
-from service.writer import AlsoSave, Command, Job, OpenJob, RecordJob, Writer
+from service.write_jobs import AlsoSave, Command, Job, OpenJob, RecordJob
+from service.writer import Writer
 
 
 class DealNotFound(DomainError):

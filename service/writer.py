@@ -21,18 +21,15 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from prometheus_client import Histogram
 
-from domain import Deal, DomainError
 from service.deal_cache import DealCache, newer_events
+from service.write_jobs import Decided, Job, OpenJob, RecordJob
 
 if TYPE_CHECKING:
     from service.app import DealsApplication, Recorded
@@ -47,72 +44,6 @@ SHARED_WINDOW = 60.0
 # The writer thread waits on the database several times per save; with the default 5 ms switch interval each
 # wait can cost up to 5 ms more before the event-loop thread hands the GIL back.
 SWITCH_INTERVAL = 0.001
-
-Command = Callable[[Deal], None]
-# Aggregates saved in the same transaction as a job's deal events (e.g. an idempotency record); a callable gets
-# the decided deal, so what it records can depend on the outcome (its new version).
-AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
-
-
-@dataclass(eq=False)
-class Job:
-    deal_id: UUID
-    also_save: AlsoSave = ()
-    # A caller blocks on `future`; an async caller awaits `waiter`, settled on its own event loop.
-    future: Future[Recorded] | None = None
-    waiter: asyncio.Future[Recorded] | None = None
-
-    def decide(self, cache: DealCache, fresh: bool) -> Deal:
-        raise NotImplementedError
-
-    def extras(self, deal: Deal) -> Sequence[Aggregate]:
-        return self.also_save(deal) if callable(self.also_save) else self.also_save
-
-
-@dataclass(eq=False)
-class OpenJob(Job):
-    build: Callable[[], Deal] = Deal  # type: ignore[assignment]
-
-    def decide(self, cache: DealCache, fresh: bool) -> Deal:
-        return self.build()
-
-
-@dataclass(eq=False)
-class RecordJob(Job):
-    commands: Sequence[Command] = ()
-    expected_version: int | None = None
-
-    def decide(self, cache: DealCache, fresh: bool) -> Deal:
-        from service.app import StaleVersion
-
-        deal, fresh = cache.take(self.deal_id, fresh)
-        if self.expected_version is not None and deal.version != self.expected_version:
-            if not fresh:
-                return self.decide(cache, True)
-            raise StaleVersion(self.expected_version, deal.version)
-        try:
-            for command in self.commands:
-                command(deal)
-        except DomainError:
-            if not fresh:
-                return self.decide(cache, True)
-            raise
-        return deal
-
-
-@dataclass(eq=False)
-class Decided:
-    job: Job
-    deal: Deal
-    aggregates: list[Aggregate]
-    events: list[Any]
-
-    @classmethod
-    def of(cls, job: Job, cache: DealCache, fresh: bool) -> Decided:
-        deal = job.decide(cache, fresh)
-        aggregates = [deal, *job.extras(deal)]
-        return cls(job, deal, aggregates, [e for a in aggregates for e in a.collect_events()])
-
 
 _STOP = object()
 
@@ -232,8 +163,7 @@ class Writer:
             clashed = self._clashes(decided)
             clashing = [d for d in decided if any(a.id in clashed for a in d.aggregates)] or decided
             self._save([d for d in decided if d not in clashing])
-            for d in clashing:
-                self._alone(d.job)
+            self._rerun([d.job for d in clashing])
             return
         except Exception as error:
             for d in decided:
@@ -271,33 +201,43 @@ class Writer:
         return clashed | {agg_id for agg_id, first in firsts.items()
                           if agg_id not in deals and select(agg_id, gt=first - 1, lte=first, limit=1)}
 
-    def _alone(self, job: Job) -> None:
-        """Re-run one job on fresh state and save it in its own transaction."""
-        from service.app import DealExists, WriteConflict
+    def _rerun(self, jobs: list[Job]) -> None:
+        """Decide the jobs again on state read from the store, and save them together; those whose deal changed
+        yet again are re-run again, `retries` times at most."""
+        from service.app import WriteConflict
 
         for _ in range(self.retries):
-            try:
-                d = Decided.of(job, self.cache, fresh=True)
-                recordings = self.app.save(*d.events)
-            except IntegrityError as error:
-                clashing = self._clashes([d])
-                if any(agg_id != job.deal_id for agg_id in clashing):
+            decided = []
+            for job in jobs:
+                try:
+                    decided.append(Decided.of(job, self.cache, fresh=True))
+                except Exception as error:
                     self._settle(job, error=error)
-                    return
-                if isinstance(job, OpenJob) and clashing:
-                    exists = DealExists(f"a deal with the id {job.deal_id} already exists", deal_id=str(job.deal_id))
-                    self._settle(job, error=exists)
-                    return
+            if not decided:
+                return
+            try:
+                recordings = self.app.save(*[e for d in decided for e in d.events])
+            except IntegrityError as error:
+                clashed = self._clashes(decided)
+                jobs = []
+                for d in decided:
+                    refusal = _refusal(d, clashed, error)
+                    if refusal is None:
+                        jobs.append(d.job)
+                    else:
+                        self._settle(d.job, error=refusal)
                 continue
             except Exception as error:
-                self._settle(job, error=error)
+                for d in decided:
+                    self._settle(d.job, error=error)
                 return
-            BATCH_SIZE.observe(1)
-            self._done([d], recordings)
+            BATCH_SIZE.observe(len(decided))
+            self._done(decided, recordings)
             return
-        self._settle(job, error=WriteConflict(
-            f"the deal kept changing under this write ({self.retries} attempts); try again", deal_id=str(job.deal_id)
-        ))
+        for job in jobs:
+            self._settle(job, error=WriteConflict(
+                f"the deal kept changing under this write ({self.retries} attempts); try again",
+                deal_id=str(job.deal_id)))
 
     # ---- snapshots -------------------------------------------------------------------------------------------
 
@@ -327,6 +267,18 @@ class Writer:
                 self.app.snapshots.recorder.insert_events(snapshots)  # type: ignore[union-attr]
             except Exception:  # a snapshot is an optimisation: reads fall back to the events
                 log.exception("storing %d snapshots failed", len(snapshots))
+
+def _refusal(d: Decided, clashed: set[UUID], error: IntegrityError) -> Exception | None:
+    """What to answer a job whose save clashed on fresh state, or None to try it again: another aggregate saved
+    with it (an idempotency record) clashed — the caller decides what that means; or its deal was opened already."""
+    from service.app import DealExists
+
+    if any(a.id in clashed for a in d.aggregates[1:]):
+        return error
+    if isinstance(d.job, OpenJob) and d.deal.id in clashed:
+        return DealExists(f"a deal with the id {d.deal.id} already exists", deal_id=str(d.deal.id))
+    return None
+
 
 def _settle_waiters(items: list[tuple[Job, Any, BaseException | None]]) -> None:
     for job, result, error in items:

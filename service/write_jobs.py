@@ -1,0 +1,84 @@
+"""What the writer works on: a job (open a deal, or run commands on one) and, once decided, the events to save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import Deal, DomainError
+from service.deal_cache import DealCache
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from service.app import Recorded
+
+Command = Callable[[Deal], None]
+# Aggregates saved in the same transaction as a job's deal events (e.g. an idempotency record); a callable gets
+# the decided deal, so what it records can depend on the outcome (its new version).
+AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
+
+
+@dataclass(eq=False)
+class Job:
+    deal_id: UUID
+    also_save: AlsoSave = ()
+    # A caller blocks on `future`; an async caller awaits `waiter`, settled on its own event loop.
+    future: Future[Recorded] | None = None
+    waiter: asyncio.Future[Recorded] | None = None
+
+    def decide(self, cache: DealCache, fresh: bool) -> Deal:
+        raise NotImplementedError
+
+    def extras(self, deal: Deal) -> Sequence[Aggregate]:
+        return self.also_save(deal) if callable(self.also_save) else self.also_save
+
+
+@dataclass(eq=False)
+class OpenJob(Job):
+    build: Callable[[], Deal] = Deal  # type: ignore[assignment]
+
+    def decide(self, cache: DealCache, fresh: bool) -> Deal:
+        return self.build()
+
+
+@dataclass(eq=False)
+class RecordJob(Job):
+    commands: Sequence[Command] = ()
+    expected_version: int | None = None
+
+    def decide(self, cache: DealCache, fresh: bool) -> Deal:
+        from service.app import StaleVersion
+
+        deal, fresh = cache.take(self.deal_id, fresh)
+        if self.expected_version is not None and deal.version != self.expected_version:
+            if not fresh:
+                return self.decide(cache, True)
+            raise StaleVersion(self.expected_version, deal.version)
+        try:
+            for command in self.commands:
+                command(deal)
+        except DomainError:
+            if not fresh:
+                return self.decide(cache, True)
+            raise
+        return deal
+
+
+@dataclass(eq=False)
+class Decided:
+    job: Job
+    deal: Deal
+    aggregates: list[Aggregate]
+    events: list[Any]
+
+    @classmethod
+    def of(cls, job: Job, cache: DealCache, fresh: bool) -> Decided:
+        deal = job.decide(cache, fresh)
+        aggregates = [deal, *job.extras(deal)]
+        return cls(job, deal, aggregates, [e for a in aggregates for e in a.collect_events()])
