@@ -70,7 +70,8 @@ class Attempts:
                 delay = retry.delay_honouring(delay, asked, self.settings.webhook_retry_after_max)
                 next_attempt_at = attempted_at + timedelta(seconds=delay)
         return Outcome(
-            delivery_id=claimed.delivery_id, endpoint_id=claimed.endpoint_id, lease_until=claimed.lease_until,
+            delivery_id=claimed.delivery_id, endpoint_id=claimed.endpoint_id, deal_id=claimed.deal_id,
+            lease_until=claimed.lease_until,
             attempted_at=attempted_at, succeeded=succeeded, latency_ms=round(latency_ms, 3),
             status_code=response.status_code if response else None, response_body=response.body if response else None,
             error=error, next_attempt_at=next_attempt_at, gone=response is not None and response.status_code == 410,

@@ -51,6 +51,7 @@ class Claimed:
 
     delivery_id: int
     endpoint_id: UUID
+    deal_id: UUID | None
     url: str
     secrets: list[str]
     message_id: UUID
@@ -65,6 +66,7 @@ class Outcome:
 
     delivery_id: int
     endpoint_id: UUID
+    deal_id: UUID | None
     lease_until: datetime
     attempted_at: datetime
     succeeded: bool

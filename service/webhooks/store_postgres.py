@@ -7,13 +7,17 @@ through NOTIFY on a channel named after the schema.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from service.webhooks.store import DUE, WebhookStore
+from service.projections.exclusive import lock_key
+from service.webhooks.sql import Group
+from service.webhooks.store import WebhookStore
+from service.webhooks.store_queue import DUE
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS {endpoints} (id uuid PRIMARY KEY, url text NOT NULL, description text, "
@@ -26,9 +30,11 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS {prefix}messages_recorded_at ON {messages} (recorded_at)",
     "CREATE TABLE IF NOT EXISTS {deliveries} (id bigserial PRIMARY KEY, "
     "endpoint_id uuid NOT NULL REFERENCES {endpoints} (id), message_id uuid NOT NULL REFERENCES {messages} (id), "
-    "position bigint, deal_id uuid, origin text NOT NULL, status text NOT NULL, attempts integer NOT NULL, "
+    "position bigint, deal_id uuid, origin text NOT NULL, status text NOT NULL, ready boolean NOT NULL, "
+    "attempts integer NOT NULL, "
     "next_attempt_at timestamptz, lease_until timestamptz, created_at timestamptz NOT NULL, finished_at timestamptz)",
-    "CREATE INDEX IF NOT EXISTS {prefix}deliveries_due ON {deliveries} (next_attempt_at) WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS {prefix}deliveries_due ON {deliveries} (next_attempt_at, id) "
+    "WHERE status = 'pending' AND ready",
     "CREATE INDEX IF NOT EXISTS {prefix}deliveries_order ON {deliveries} (endpoint_id, deal_id, position) "
     "WHERE status = 'pending'",
     "CREATE INDEX IF NOT EXISTS {prefix}deliveries_log ON {deliveries} (endpoint_id, id)",
@@ -68,6 +74,11 @@ class PostgresWebhookStore(WebhookStore, PostgresTrackingRecorder):
                                 "WHERE {deliveries}.id = due.id RETURNING {deliveries}.id AS id",
                            now=now, lease_until=lease_until, limit=limit)
         return [r["id"] for r in rows]
+
+    def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
+        keys = sorted({lock_key(f"{self.datastore.schema}:{endpoint}:{deal}") for endpoint, deal in groups})
+        if keys:
+            cur.executemany("SELECT pg_advisory_xact_lock(%s)", [(k,) for k in keys])
 
     def _notify_processes(self, cur: Any) -> None:
         cur.execute(SQL("NOTIFY {}").format(Identifier(self.channel)))

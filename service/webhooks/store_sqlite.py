@@ -6,13 +6,16 @@ runs under its single writer lock, and a single sender per process claims.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from service.webhooks.store import DUE, WebhookStore
+from service.webhooks.sql import TIME_COLUMNS, Group
+from service.webhooks.store import WebhookStore
+from service.webhooks.store_queue import DUE
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS endpoints (id TEXT PRIMARY KEY, url TEXT NOT NULL, description TEXT, "
@@ -25,9 +28,10 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS messages_recorded_at ON messages (recorded_at)",
     "CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, "
     "endpoint_id TEXT NOT NULL REFERENCES endpoints (id), message_id TEXT NOT NULL REFERENCES messages (id), "
-    "position INTEGER, deal_id TEXT, origin TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
+    "position INTEGER, deal_id TEXT, origin TEXT NOT NULL, status TEXT NOT NULL, ready INTEGER NOT NULL, "
+    "attempts INTEGER NOT NULL, "
     "next_attempt_at REAL, lease_until REAL, created_at REAL NOT NULL, finished_at REAL)",
-    "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending' AND ready",
     "CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (endpoint_id, deal_id, position) "
     "WHERE status = 'pending'",
     "CREATE INDEX IF NOT EXISTS deliveries_log ON deliveries (endpoint_id, id)",
@@ -56,6 +60,9 @@ class SQLiteWebhookStore(WebhookStore, SQLiteTrackingRecorder):
                                 "RETURNING id", now=now, lease_until=lease_until, limit=limit)
         return [r["id"] for r in rows]
 
+    def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
+        """SQLite runs one writing transaction at a time: a group's writers are serialised already."""
+
     def _notify_processes(self, cur: Any) -> None:
         """Other processes on this file find new work at their next poll."""
 
@@ -67,7 +74,7 @@ class SQLiteWebhookStore(WebhookStore, SQLiteTrackingRecorder):
         return value
 
     def _value(self, column: str, value: Any) -> Any:
-        if value is not None and column in self.time_columns:
+        if value is not None and column in TIME_COLUMNS:
             return datetime.fromtimestamp(value, UTC)
         return value
 
