@@ -48,6 +48,17 @@ class Attempt:
     headers: dict[str, str] = field(default_factory=dict)
     sent_at: float = 0.0  # time.monotonic()
     seconds: float = 0.0
+    sent: Any = None
+    key: str | None = None  # Idempotency-Key
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+    @property
+    def recorded_unanswered(self) -> bool:
+        """A retry told that its key's first request was recorded, without the first answer (a crash lost it)."""
+        return self.status == 409 and self.code == "idempotency_in_progress"
 
 
 @dataclass
@@ -56,18 +67,29 @@ class Ledger:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def post(self, client: httpx.Client, deal_id: str, size: int = 1, headers: dict[str, str] | None = None,
-             kind: str = "statement") -> Attempt:
+             kind: str = "statement", idempotent: bool = False) -> Attempt:
         """Post `size` marked events to the deal (a list when size > 1) and record what came back."""
         marks = tuple(marker() for _ in range(size))
         body: Any = [KINDS[kind](m) for m in marks] if size > 1 else KINDS[kind](marks[0])
+        key = f"key-{marks[0]}" if idempotent else None
+        return self._send(client, deal_id, marks, body, headers or {}, key)
+
+    def resend(self, client: httpx.Client, attempt: Attempt) -> Attempt:
+        """The same request again, with the same Idempotency-Key: what a client does when it got no answer."""
+        return self._send(client, attempt.deal_id, attempt.markers, attempt.sent, {}, attempt.key)
+
+    def _send(self, client: httpx.Client, deal_id: str, marks: tuple[str, ...], body: Any, headers: dict[str, str],
+              key: str | None) -> Attempt:
+        if key is not None:
+            headers = {**headers, "Idempotency-Key": key}
         sent_at = time.monotonic()
         try:
-            response = client.post(f"/deals/{deal_id}/events", json=body, headers=headers or {})
+            response = client.post(f"/deals/{deal_id}/events", json=body, headers=headers)
         except httpx.HTTPError:
             attempt = Attempt(deal_id, marks, None)
         else:
             attempt = Attempt(deal_id, marks, response.status_code, _json(response), dict(response.headers))
-        attempt.sent_at, attempt.seconds = sent_at, time.monotonic() - sent_at
+        attempt.sent_at, attempt.seconds, attempt.sent, attempt.key = sent_at, time.monotonic() - sent_at, body, key
         with self._lock:
             self.attempts.append(attempt)
         return attempt
@@ -165,6 +187,8 @@ def audit(ledger: Ledger, histories: dict[str, list[dict[str, Any]]]) -> Audit:
             if present and len(present) != len(attempt.markers):
                 result.torn.append(attempt.markers)
             result.unanswered_written += bool(present)
+        elif attempt.recorded_unanswered:
+            result.lost += [m for m in attempt.markers if not seen[m]]
         else:
             result.invented += present
         if present and any(where[m][0] != attempt.deal_id for m in present):

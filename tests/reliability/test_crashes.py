@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -43,7 +44,8 @@ def kill_after(server: ApiServer, ledger: Ledger, acks: int, seconds: float) -> 
 def writers(ledger: Ledger, deals: list[str], per_client: int):
     def work(index: int, client: httpx.Client, more) -> None:
         for n in range(per_client):
-            if not more() or ledger.post(client, deals[(index + n) % len(deals)], BATCH).status is None:
+            deal = deals[(index + n) % len(deals)]
+            if not more() or ledger.post(client, deal, BATCH, idempotent=True).status is None:
                 return  # the server is gone
 
     return work
@@ -67,7 +69,10 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
             killer.join()
             assert not server.alive
             server.start()
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        unanswered = [a for a in ledger.attempts if a.status is None]
+        with httpx.Client(base_url=server.url, timeout=30) as client, ThreadPoolExecutor(CLIENTS) as pool:
+            # In parallel: a retry whose first request was recorded but never answered waits ~5 s for that answer.
+            retries = list(pool.map(lambda attempt: ledger.resend(client, attempt), unanswered))
             after = ledger.post(client, deals[0], BATCH)
             histories = {deal: history(client, deal) for deal in deals}
             feed = read_feed(backend.settings, client)
@@ -81,12 +86,16 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
     result = audit(ledger, histories)
     feed_problems = check_feed(feed, histories, [a.body for a in ledger.acknowledged()])
     figures.add(ledger.figures(), crashes=crashes, **result.figures())
+    figures.add({"unanswered resent with their key": len(retries),
+                 "replayed": sum(r.headers.get("idempotent-replayed") == "true" for r in retries),
+                 "recorded, answer lost (409)": sum(r.recorded_unanswered for r in retries)})
     figures.add({"feed problems": len(feed_problems), "read model caught up": caught_up,
                  "webhooks delivered": len(receiver.received()), "webhook repeats": receiver.duplicates(),
                  "all delivered": delivered is not None})
 
     assert after.status == 201, "the restarted server does not accept writes"
     assert not ledger.unexpected(), f"answers other than 201/409/412: {ledger.by_status()}"
+    assert all(r.status == 201 or r.recorded_unanswered for r in retries), [(r.status, r.code) for r in retries]
     assert result.problems == []
     assert feed_problems == []
     assert caught_up in (True, None), "the read model did not catch up after the restart"
