@@ -31,7 +31,19 @@ class Backend:
         return values
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests taking `backend` run on SQLite and PostgreSQL; a module with QUICK_ON_SQLITE_ONLY = True runs on
+    PostgreSQL only with --long."""
+    if "backend" in metafunc.fixturenames:
+        long = metafunc.config.getoption("--long")
+        sqlite_only = getattr(metafunc.module, "QUICK_ON_SQLITE_ONLY", False) and not long
+        metafunc.parametrize("backend", ["sqlite"] if sqlite_only else BACKENDS, indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "sqlite":
         yield Backend("sqlite", Settings(database_url=f"sqlite:///{tmp_path}/deals.db"))

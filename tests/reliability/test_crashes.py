@@ -54,7 +54,7 @@ def writers(ledger: Ledger, deals: list[str], per_client: int):
 def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
     backend: Backend, long: bool, figures: Figures, tmp_path: Path
 ) -> None:
-    crashes = 5 if long else 2
+    crashes = 5 if long else 1
     ledger = Ledger()
     receiver = Receiver(delay=0.005).start()
     server = ApiServer(tmp_path / "api.log", **backend.deals_env(), **FAST_WEBHOOKS)

@@ -2,7 +2,7 @@
 
 A receiver that is down for a while gets everything once it is back, each deal's events first arriving in version
 order; a slow receiver and one answering garbage stall nobody: a healthy receiver gets every event while the first is
-still down.
+still down. The quick form runs on SQLite, --long on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from tests.reliability.load import open_deals, run_clients
 from tests.reliability.receivers import FAST_WEBHOOKS, GarbageReceiver, Receiver, subscribe
 from tests.reliability.servers import ApiServer
 from tests.reliability.waiting import wait_until
+
+QUICK_ON_SQLITE_ONLY = True
 
 
 def test_receiver_outage_slowness_and_garbage_stall_nobody_and_lose_nothing(
