@@ -109,7 +109,8 @@ def _rss_kb(pid: int) -> int:
 
 
 def server_env(database_url: str, **env: str) -> dict[str, str]:
-    settings = {"DEALS_DATABASE_URL": database_url, "DEALS_RUN_BACKGROUND": "false"}
+    # As `deals serve` runs it (GC tuning on), with background work off unless asked for.
+    settings = {"DEALS_DATABASE_URL": database_url, "DEALS_RUN_BACKGROUND": "false", "DEALS_GC_TUNING": "true"}
     for key, value in env.items():
         key = key.upper()
         settings[key if key.startswith("DEALS_") else f"DEALS_{key}"] = str(value)

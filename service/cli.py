@@ -27,10 +27,13 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the HTTP API (SQLite by default; set DEALS_DATABASE_URL for PostgreSQL)."""
+    import os
+
     import uvicorn
 
     from service.settings import get_settings
 
+    os.environ.setdefault("DEALS_GC_TUNING", "true")  # a long-running server (service/runtime.py); workers inherit it
     settings = get_settings()
     _refuse_open_bind(host, settings)
     backend = "PostgreSQL" if settings.is_postgres else f"SQLite ({settings.sqlite_path})"

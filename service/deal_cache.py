@@ -9,6 +9,7 @@ correct; `catch_up` keeps them cheap when that happens often: one query brings e
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -30,9 +31,16 @@ class DealCache:
     """Deals at a committed version, least recently used first."""
 
     def __init__(self, app: DealsApplication, maxsize: int) -> None:
-        self.app = app
+        self._app = weakref.ref(app)  # the writer's: see Writer.__init__
         self.maxsize = maxsize
         self.deals: OrderedDict[UUID, Deal] = OrderedDict()
+
+    @property
+    def app(self) -> DealsApplication:
+        app = self._app()
+        if app is None:
+            raise RuntimeError("the application was closed")
+        return app
 
     def take(self, deal_id: UUID, fresh: bool) -> tuple[Deal, bool]:
         """The deal, removed from the cache, and whether it was just read from the store."""

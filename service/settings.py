@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     )
     write_batch_max: int = Field(256, ge=1, description="Most commands the writer saves in one transaction.")
     write_cache_size: int = Field(10_000, ge=0, description="Deals the writer keeps in memory between commands.")
+    gc_tuning: bool = Field(
+        False, description="Tune the garbage collector for a long-running server (`deals serve` turns it on)."
+    )
     webhook_timeout: float = Field(15.0, gt=0, description="Seconds a receiver has to answer one webhook delivery.")
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
         [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],

@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import logging
 import queue
-import sys
 import threading
 import time
+import weakref
 from collections import defaultdict
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from prometheus_client import Histogram
 
+from service import runtime
 from service.deal_cache import DealCache, newer_events
 from service.write_jobs import Decided, Job, OpenJob, RecordJob
 
@@ -41,9 +42,6 @@ BATCH_SIZE = Histogram("deals_write_batch_commands", "Commands saved together in
 # After a clash (another process wrote to a cached deal) the writer brings a batch's cached deals up to date before
 # deciding, with one query, for this long: a process that shares its deals with others would otherwise clash often.
 SHARED_WINDOW = 60.0
-# The writer thread waits on the database several times per save; with the default 5 ms switch interval each
-# wait can cost up to 5 ms more before the event-loop thread hands the GIL back.
-SWITCH_INTERVAL = 0.001
 
 _STOP = object()
 
@@ -52,7 +50,8 @@ class Writer:
     """The single writer thread of one DealsApplication (started on first use)."""
 
     def __init__(self, app: DealsApplication, cache_size: int, batch_max: int, retries: int) -> None:
-        self.app = app
+        # Weak: an application dropped without close() is still collected (its __del__ closes it, and stops this).
+        self._app = weakref.ref(app)
         self.cache = DealCache(app, cache_size)
         self.batch_max = batch_max
         self.retries = retries
@@ -61,7 +60,7 @@ class Writer:
         self.settled: list[tuple[Job, Any, BaseException | None]] = []
         self.snapshots: list[Any] = []
         self.shared_until = 0.0
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        runtime.writer_started(app.settings.gc_tuning)
         self.thread = threading.Thread(target=self._run, name="deals-writer", daemon=True)
         self.thread.start()
 
@@ -75,9 +74,17 @@ class Writer:
         self.queue.put(job)
         return await job.waiter
 
+    @property
+    def app(self) -> DealsApplication:
+        app = self._app()
+        if app is None:
+            raise RuntimeError("the application was closed")
+        return app
+
     def stop(self) -> None:
         self.queue.put(_STOP)
-        self.thread.join()
+        if threading.current_thread() is not self.thread:  # the last reference may go in the writer thread itself
+            self.thread.join()
 
     # ---- the loop --------------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ commands that arrive together share one transaction."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -154,3 +155,16 @@ def test_snapshots_are_taken_from_memory_and_serve_reads_at_any_version(settings
         assert app.get_deal(deal_id).version == 13
     finally:
         app.close()
+
+
+def test_an_application_dropped_without_close_stops_its_writer(settings: Settings) -> None:
+    app = DealsApplication(settings=settings)
+    [deal_id] = open_deals(app, 1)
+    app.record(deal_id, [Statements().command()])
+    writer = app.writer.thread
+
+    del app
+    gc.collect()
+    writer.join(10)
+
+    assert not writer.is_alive()  # and its connections went with the application
