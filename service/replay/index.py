@@ -88,6 +88,13 @@ class Extent:
         return self.opened_occurred_us is not None and self.indexed_up_to == self.last_version
 
 
+@dataclass(frozen=True)
+class CutFacts:
+    extent: Extent
+    first_out_of_view: int | None  # the lowest version out of view by its own times (occurred, recorded)
+    moved: list[tuple[int, int]]  # (fact version, corrected occurred_us) of the corrections known, in order
+
+
 # A feed row: (position, deal id as text with dashes, version, topic, stored state).
 FeedRow = tuple[int, str, int, str, bytes]
 
@@ -106,24 +113,16 @@ class TimelineRecorder(ABC):
         """Add index rows that are missing (a log recorded before the index existed); existing rows stay."""
 
     @abstractmethod
-    def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
-        """(fact version, corrected occurred_us) of the occurred_at corrections known by then, in version order."""
+    def cut_facts(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> CutFacts | None:
+        """What the index says about a cut, in one query (None when the deal has no events)."""
 
     @abstractmethod
-    def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
-        """The lowest version not in view by its own times: a fact that happened after as_of, or anything
-        recorded after known_at."""
-
-    @abstractmethod
-    def candidates(
-        self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]
-    ) -> list[int]:
-        """Versions after `after_version` that may be in view: known facts that happened by as_of (or whose
-        occurred_at was corrected: `also`), and known annotations."""
-
-    @abstractmethod
-    def select_versions(self, deal_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
-        """These events of the deal, in version order."""
+    def select_for_cut(
+        self, deal_id: UUID, base: int, whole_up_to: int, as_of_us: int | None, known_us: int | None,
+        moved: Sequence[int],
+    ) -> list[StoredEvent]:
+        """The deal's events after `base` up to `whole_up_to`, then the later ones that may be in view: known
+        facts that happened by as_of (or whose occurred_at was corrected: `moved`) and known annotations."""
 
     @abstractmethod
     def select_history(

@@ -18,7 +18,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from service.idempotent_insert import IdempotentInsert
-from service.replay.index import Extent, FeedRow, TimelineRecorder, timeline_rows
+from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, timeline_rows
 
 
 class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder):
@@ -78,59 +78,47 @@ class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, Pos
     # ---- time travel ----------------------------------------------------------------------------
 
     def deal_extent(self, deal_id: UUID) -> Extent | None:
-        statement = SQL(
-            "SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id = %(d)s), "
-            "(SELECT MAX(originator_version) FROM {t} WHERE originator_id = %(d)s), "
-            "(SELECT occurred_us FROM {t} WHERE originator_id = %(d)s AND originator_version = 1), "
-            "(SELECT recorded_us FROM {t} WHERE originator_id = %(d)s AND originator_version = 1)"
-        ).format(e=self.events, t=self.timeline)
-        last, indexed_up_to, occurred, recorded = self._query(statement, {"d": deal_id})[0]
-        return None if last is None else Extent(last, indexed_up_to, occurred, recorded)
+        facts = self.cut_facts(deal_id, None, None)
+        return None if facts is None else facts.extent
 
     def insert_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self.insert_timeline_statement, _columns(rows))
 
-    def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
+    def cut_facts(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> CutFacts | None:
         statement = SQL(
-            "SELECT target_version, corrected_occurred_us FROM {t} WHERE originator_id = %(d)s "
-            "AND target_version IS NOT NULL AND corrected_occurred_us IS NOT NULL "
-            "AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s) "
-            "ORDER BY originator_version"
-        ).format(t=self.timeline)
-        return self._query(statement, {"d": deal_id, "k": known_us})  # type: ignore[return-value]
+            "SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id = %(d)s), "
+            "(SELECT MAX(originator_version) FROM {t} WHERE originator_id = %(d)s), o.occurred_us, o.recorded_us, "
+            # the first version out of view: walks the key in order and stops there
+            "(SELECT originator_version FROM {t} WHERE originator_id = %(d)s AND ("
+            "(%(k)s::bigint IS NOT NULL AND recorded_us > %(k)s) OR (%(a)s::bigint IS NOT NULL AND "
+            "target_version IS NULL AND occurred_us > %(a)s)) ORDER BY originator_version LIMIT 1), "
+            "(SELECT array_agg(ARRAY[target_version, corrected_occurred_us] ORDER BY originator_version) FROM {t} "
+            "WHERE originator_id = %(d)s AND target_version IS NOT NULL AND corrected_occurred_us IS NOT NULL "
+            "AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s)) "
+            "FROM (SELECT 1) AS one LEFT JOIN {t} AS o ON o.originator_id = %(d)s AND o.originator_version = 1"
+        ).format(e=self.events, t=self.timeline)
+        last, indexed_up_to, occurred, recorded, first_out, moved = self._query(
+            statement, {"d": deal_id, "a": as_of_us, "k": known_us})[0]
+        if last is None:
+            return None
+        return CutFacts(Extent(last, indexed_up_to, occurred, recorded), first_out,
+                        [(v, us) for v, us in moved or ()])
 
-    def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
+    def select_for_cut(
+        self, deal_id: UUID, base: int, whole_up_to: int, as_of_us: int | None, known_us: int | None,
+        moved: Sequence[int],
+    ) -> list[StoredEvent]:
         statement = SQL(
-            "SELECT originator_version FROM {t} WHERE originator_id = %(d)s AND ("
-            "(%(k)s::bigint IS NOT NULL AND recorded_us > %(k)s) OR "
-            "(%(a)s::bigint IS NOT NULL AND target_version IS NULL AND occurred_us > %(a)s)) "
-            "ORDER BY originator_version LIMIT 1"
-        ).format(t=self.timeline)
-        rows = self._query(statement, {"d": deal_id, "a": as_of_us, "k": known_us})
-        return rows[0][0] if rows else None
-
-    def candidates(
-        self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]
-    ) -> list[int]:
-        statement = SQL(
-            "SELECT originator_version FROM {t} WHERE originator_id = %(d)s AND originator_version > %(v)s "
+            "SELECT originator_version, topic, state FROM {e} WHERE originator_id = %(d)s "
+            "AND originator_version > %(base)s AND (originator_version <= %(upto)s OR originator_version IN ("
+            "SELECT originator_version FROM {t} WHERE originator_id = %(d)s AND originator_version > %(upto)s "
             "AND (%(k)s::bigint IS NULL OR recorded_us <= %(k)s) AND (target_version IS NOT NULL "
-            "OR %(a)s::bigint IS NULL OR occurred_us <= %(a)s OR originator_version = ANY(%(m)s)) "
+            "OR %(a)s::bigint IS NULL OR occurred_us <= %(a)s OR originator_version = ANY(%(m)s)))) "
             "ORDER BY originator_version"
-        ).format(t=self.timeline)
-        params = {"d": deal_id, "v": after_version, "a": as_of_us, "k": known_us, "m": list(also)}
-        return [r[0] for r in self._query(statement, params)]
-
-    def select_versions(self, deal_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
-        if not versions:
-            return []
-        statement = SQL(
-            "SELECT originator_version, topic, state FROM {e} WHERE originator_id = %s "
-            "AND originator_version = ANY(%s) ORDER BY originator_version"
-        ).format(e=self.events)
-        rows = self._query(statement, (deal_id, list(versions)))
-        return [StoredEvent(deal_id, v, topic, bytes(state)) for v, topic, state in rows]
+        ).format(e=self.events, t=self.timeline)
+        params = {"d": deal_id, "base": base, "upto": whole_up_to, "a": as_of_us, "k": known_us, "m": list(moved)}
+        return [StoredEvent(deal_id, v, topic, bytes(state)) for v, topic, state in self._query(statement, params)]
 
     # ---- history and feed -----------------------------------------------------------------------
 

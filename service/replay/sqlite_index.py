@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor
 
-from service.replay.index import Extent, FeedRow, TimelineRecorder, timeline_rows
+from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, timeline_rows
 from service.sqlite_polling import PollingSQLiteApplicationRecorder
 
 
@@ -55,67 +55,51 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
     # ---- time travel ----------------------------------------------------------------------------
 
     def deal_extent(self, deal_id: UUID) -> Extent | None:
-        t, e = self.timeline_table, self.events_table_name
-        with self._reading() as c:
-            c.execute(
-                f"SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id=:d), "
-                f"(SELECT MAX(originator_version) FROM {t} WHERE originator_id=:d), occurred_us, recorded_us "
-                f"FROM (SELECT 1) LEFT JOIN {t} ON originator_id=:d AND originator_version=1",
-                {"d": deal_id.hex},
-            )
-            last, indexed_up_to, occurred, recorded = c.fetchone()
-        return None if last is None else Extent(last, indexed_up_to, occurred, recorded)
+        facts = self.cut_facts(deal_id, None, None)
+        return None if facts is None else facts.extent
 
     def insert_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.executemany(self.insert_timeline_statement, [(r[0].hex, *r[1:]) for r in rows])
 
-    def corrected_occurred(self, deal_id: UUID, known_us: int | None) -> list[tuple[int, int]]:
+    def cut_facts(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> CutFacts | None:
+        e, t = self.events_table_name, self.timeline_table
         with self._reading() as c:
             c.execute(
-                f"SELECT target_version, corrected_occurred_us FROM {self.timeline_table} "
-                f"INDEXED BY {self.timeline_table}_annotations WHERE originator_id=? "
-                "AND target_version IS NOT NULL AND corrected_occurred_us IS NOT NULL "
-                "AND (? IS NULL OR recorded_us <= ?) ORDER BY originator_version",
-                (deal_id.hex, known_us, known_us),
-            )
-            return [tuple(r) for r in c.fetchall()]  # type: ignore[misc]
-
-    def first_out_of_view(self, deal_id: UUID, as_of_us: int | None, known_us: int | None) -> int | None:
-        with self._reading() as c:
-            c.execute(
-                f"SELECT originator_version FROM {self.timeline_table} WHERE originator_id=:d AND ("
-                "(:k IS NOT NULL AND recorded_us > :k) OR "
-                "(:a IS NOT NULL AND target_version IS NULL AND occurred_us > :a)) "
-                "ORDER BY originator_version LIMIT 1",  # walks the key in order and stops at the first
+                f"SELECT (SELECT MAX(originator_version) FROM {e} WHERE originator_id=:d), "
+                f"(SELECT MAX(originator_version) FROM {t} WHERE originator_id=:d), o.occurred_us, o.recorded_us, "
+                # the first version out of view: walks the key in order and stops there
+                f"(SELECT originator_version FROM {t} WHERE originator_id=:d AND ("
+                "(:k IS NOT NULL AND recorded_us > :k) OR (:a IS NOT NULL AND target_version IS NULL AND "
+                "occurred_us > :a)) ORDER BY originator_version LIMIT 1), "
+                f"(SELECT group_concat(target_version || ':' || corrected_occurred_us) FROM (SELECT * FROM {t} "
+                f"INDEXED BY {t}_annotations WHERE originator_id=:d AND target_version IS NOT NULL "
+                "AND corrected_occurred_us IS NOT NULL AND (:k IS NULL OR recorded_us <= :k) "
+                "ORDER BY originator_version)) "
+                f"FROM (SELECT 1) LEFT JOIN {t} AS o ON o.originator_id=:d AND o.originator_version=1",
                 {"d": deal_id.hex, "a": as_of_us, "k": known_us},
             )
-            row = c.fetchone()
-            return None if row is None else row[0]
+            last, indexed_up_to, occurred, recorded, first_out, moved = c.fetchone()
+        if last is None:
+            return None
+        pairs = [pair.split(":") for pair in moved.split(",")] if moved else []
+        return CutFacts(Extent(last, indexed_up_to, occurred, recorded), first_out,
+                        [(int(v), int(us)) for v, us in pairs])
 
-    def candidates(
-        self, deal_id: UUID, after_version: int, as_of_us: int | None, known_us: int | None, also: Sequence[int]
-    ) -> list[int]:
-        moved = ",".join(str(int(v)) for v in also) or "NULL"
+    def select_for_cut(
+        self, deal_id: UUID, base: int, whole_up_to: int, as_of_us: int | None, known_us: int | None,
+        moved: Sequence[int],
+    ) -> list[StoredEvent]:
+        e, t = self.events_table_name, self.timeline_table
+        moved_list = ",".join(str(int(v)) for v in moved) or "NULL"
         with self._reading() as c:
             c.execute(
-                f"SELECT originator_version FROM {self.timeline_table} WHERE originator_id=:d "
-                "AND originator_version > :v AND (:k IS NULL OR recorded_us <= :k) AND ("
-                f"target_version IS NOT NULL OR :a IS NULL OR occurred_us <= :a OR originator_version IN ({moved})) "
-                "ORDER BY originator_version",
-                {"d": deal_id.hex, "v": after_version, "a": as_of_us, "k": known_us},
-            )
-            return [r[0] for r in c.fetchall()]
-
-    def select_versions(self, deal_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
-        if not versions:
-            return []
-        wanted = ",".join(str(int(v)) for v in versions)
-        with self._reading() as c:
-            c.execute(
-                f"SELECT originator_version, topic, state FROM {self.events_table_name} "
-                f"WHERE originator_id=? AND originator_version IN ({wanted}) ORDER BY originator_version",
-                (deal_id.hex,),
+                f"SELECT originator_version, topic, state FROM {e} WHERE originator_id=:d "
+                "AND originator_version > :base AND (originator_version <= :upto OR originator_version IN ("
+                f"SELECT originator_version FROM {t} WHERE originator_id=:d AND originator_version > :upto "
+                "AND (:k IS NULL OR recorded_us <= :k) AND (target_version IS NOT NULL OR :a IS NULL "
+                f"OR occurred_us <= :a OR originator_version IN ({moved_list})))) ORDER BY originator_version",
+                {"d": deal_id.hex, "base": base, "upto": whole_up_to, "a": as_of_us, "k": known_us},
             )
             return [StoredEvent(deal_id, v, topic, state) for v, topic, state in c.fetchall()]
 

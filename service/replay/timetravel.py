@@ -54,21 +54,23 @@ def _at_version(app: DealsApplication, deal_id: UUID, version: int) -> Replay:
 
 def _at_cut(app: DealsApplication, deal_id: UUID, cut: Cut) -> Replay:
     recorder = timeline_recorder(app)
-    extent = indexed_extent(app, recorder, deal_id)
     known_us = None if cut.known_at is None else to_us(cut.known_at)
     as_of_us = None if cut.as_of is None else to_us(cut.as_of)
-    moved = dict(recorder.corrected_occurred(deal_id, known_us))
-    _require_within(cut, extent, moved.get(1))
+    facts = recorder.cut_facts(deal_id, as_of_us, known_us)
+    if facts is not None and not facts.extent.complete:
+        indexed_extent(app, recorder, deal_id)
+        facts = recorder.cut_facts(deal_id, as_of_us, known_us)
+    if facts is None:
+        raise DealNotFound(deal_id)
+    moved = dict(facts.moved)
+    _require_within(cut, facts.extent, moved.get(1))
 
-    first_out = recorder.first_out_of_view(deal_id, as_of_us, known_us)
-    whole_up_to = extent.last_version if first_out is None else first_out - 1
+    whole_up_to = facts.extent.last_version if facts.first_out_of_view is None else facts.first_out_of_view - 1
     if moved:
         whole_up_to = min(whole_up_to, min(moved) - 1)
     base = _snapshot_at_or_below(app, deal_id, whole_up_to)
     base_version = 0 if base is None else base.version
-    later = recorder.candidates(deal_id, whole_up_to, as_of_us, known_us, list(moved))
-    stored = [*app.recorder.select_events(deal_id, gt=base_version, lte=whole_up_to), *recorder.select_versions(
-        deal_id, later)]
+    stored = recorder.select_for_cut(deal_id, base_version, whole_up_to, as_of_us, known_us, list(moved))
     events = cast(list[DealEvent], [app.mapper.to_domain_event(s) for s in stored])
     overrides = {v: from_us(us) for v, us in moved.items()}
     return fold(in_view(events, cut, overrides, in_view_up_to=base_version), base)
