@@ -8,10 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.postgres import fresh_schema, require_postgres
-from tests.reliability.conftest import SMALL_POOL
+from tests.reliability.conftest import Backend
 from tests.reliability.figures import Figures
 from tests.reliability.servers import ApiServer
 
@@ -30,28 +27,16 @@ def run_schemathesis(url: str, report: Path, long: bool) -> subprocess.Completed
     return subprocess.run(args, capture_output=True, text=True, timeout=900 if long else 240, check=False)
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The quick form fuzzes a server on SQLite; --long fuzzes one on PostgreSQL too."""
-    backends = ["sqlite"]
-    if metafunc.config.getoption("--long"):
-        backends.append(pytest.param("postgres", marks=pytest.mark.postgres))
-    metafunc.parametrize("backend", backends)
+QUICK_ON_SQLITE_ONLY = True  # --long fuzzes a server on PostgreSQL too
 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
-    backend: str, long: bool, figures: Figures, tmp_path: Path
+    backend: Backend, long: bool, figures: Figures, tmp_path: Path
 ) -> None:
     report = tmp_path / "schemathesis.json"
-    if backend == "sqlite":
-        with ApiServer(tmp_path / "api.log", database_url=f"sqlite:///{tmp_path}/deals.db") as api:
-            result = run_schemathesis(api.url, report, long)
-            alive = api.alive
-    else:
-        url = require_postgres()
-        with fresh_schema(url) as schema, \
-                ApiServer(tmp_path / "api.log", database_url=url, postgres_schema=schema, **SMALL_POOL) as api:
-            result = run_schemathesis(api.url, report, long)
-            alive = api.alive
+    with ApiServer(tmp_path / "api.log", **backend.deals_env()) as api:
+        result = run_schemathesis(api.url, report, long)
+        alive = api.alive
     summary = json.loads(report.read_text()) if report.exists() else {}
     cases = summary.get("test_cases", {})
     figures.add({"operations tested": summary.get("operations", {}).get("tested"),
