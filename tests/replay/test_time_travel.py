@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from fastapi.testclient import TestClient
+from psycopg import sql
 
 from service.demo import STORY
+from service.replay.postgres_index import IndexedPostgresApplicationRecorder
 from tests.replay.helpers import (
     END_OF_14_FEB,
     END_OF_16_FEB,
@@ -155,3 +160,27 @@ def test_an_unknown_deal_is_404_at_any_cut(client: TestClient) -> None:
 
     assert problem(client, url, as_of=END_OF_14_FEB)["status"] == 404
     assert problem(client, url, version=1)["status"] == 404
+
+
+def test_a_log_recorded_before_the_timeline_index_existed_is_indexed_when_first_read(client: TestClient) -> None:
+    deal_id = record_story(client)
+    expected = {when: deal_at(client, deal_id, as_of=when) for when in (END_OF_14_FEB, WITHHOLDING, END_OF_16_FEB)}
+    recorder = client.app.state.deals.recorder  # type: ignore[attr-defined]
+    _forget_index_rows(recorder, deal_id, up_to_version=8)  # as if versions 1-8 were written by an older release
+
+    replayed = {when: deal_at(client, deal_id, as_of=when) for when in expected}
+
+    assert replayed == expected
+    assert recorder.deal_extent(UUID(deal_id)).complete
+
+
+def _forget_index_rows(recorder: Any, deal_id: str, up_to_version: int) -> None:
+    if isinstance(recorder, IndexedPostgresApplicationRecorder):
+        statement = sql.SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version <= %s").format(
+            recorder.timeline)
+        with recorder.datastore.transaction(commit=True) as curs:
+            curs.execute(statement, (UUID(deal_id), up_to_version))
+        return
+    with recorder.datastore.transaction(commit=True) as c:
+        c.execute(f"DELETE FROM {recorder.timeline_table} WHERE originator_id = ? AND originator_version <= ?",
+                  (UUID(deal_id).hex, up_to_version))
