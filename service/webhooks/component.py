@@ -20,7 +20,7 @@ from service.projections.exclusive import Exclusive, lock_for
 from service.projections.runner import projection_env, start_projection
 from service.settings import Settings
 from service.webhooks import wakeups
-from service.webhooks.outbox import WebhookOutbox
+from service.webhooks.outbox import WebhookOutbox, catch_up
 from service.webhooks.sender import Sender
 from service.webhooks.store import WebhookStore
 from service.webhooks.store_postgres import PostgresWebhookStore
@@ -45,9 +45,18 @@ def close_store(store: WebhookStore) -> None:
 
 
 class RunningOutbox:
-    """The outbox's ProjectionRunner, as the work the exclusive lock watches."""
+    """The outbox, as the work the exclusive lock watches: a catch-up a page per transaction, then the library's
+    ProjectionRunner following the log event by event."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, stop: threading.Event) -> None:
+        app = DealsApplication(settings=settings)
+        store = open_store(settings)
+        try:
+            position = catch_up(app, store, stop)
+            log.info("webhook outbox caught up to position %s", position)
+        finally:
+            close_store(store)
+            app.close()
         self.runner: ProjectionRunner[DealsApplication, WebhookStore] = start_projection(
             settings, WebhookOutbox, store_class(settings)
         )
@@ -99,7 +108,7 @@ class WebhookDelivery:
         self.store: WebhookStore | None = None
         self.sender: Sender | None = None
         self.listener: NotifyListener | None = None
-        self.outbox = Exclusive(lock_for(settings, NAME), lambda: RunningOutbox(settings), NAME,
+        self.outbox = Exclusive(lock_for(settings, NAME), lambda: RunningOutbox(settings, self.outbox.stopping), NAME,
                                 retry_interval=0.5, check_interval=0.5)
 
     def start(self) -> None:

@@ -2,13 +2,15 @@
 
 For each event it builds the body (with the deal's state right after the event) and, in one transaction with the
 tracking position, stores it and one delivery per endpoint that wants it. A crash before the commit means the
-event is processed again from the tracked position; after it, never again.
+event is processed again from the tracked position; after it, never again. `catch_up` does the same a page of
+events per transaction, for a start behind the log's head (first deployment, after downtime).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -18,9 +20,55 @@ from eventsourcing.projection import Projection
 from domain import Deal, DealEvent
 from service.app import DealsApplication
 from service.webhooks import payload
+from service.webhooks.records import Message
 from service.webhooks.store import WebhookStore
 
 CACHED_DEALS = 1_000
+PAGE = 500
+
+Loader = Callable[[UUID, int], Deal]
+
+
+class DealsAfter:
+    """The deal right after each event: the event applied to the deal kept from the previous one, so building a
+    body costs no read; a deal not kept (or at another version) is loaded at the event's version (from its latest
+    snapshot)."""
+
+    def __init__(self, load: Loader | None = None) -> None:
+        self._deals: OrderedDict[UUID, Deal] = OrderedDict()
+        self._load = load
+        self._loadable = threading.Event()
+        if load is not None:
+            self._loadable.set()
+
+    def attach(self, load: Loader) -> None:
+        self._load = load
+        self._loadable.set()
+
+    def after(self, event: DealEvent) -> Deal:
+        deal_id, version = event.originator_id, event.originator_version
+        kept = self._deals.pop(deal_id, None)
+        if version == 1:
+            deal = event.mutate(None)
+        elif kept is not None and kept.version == version - 1:
+            deal = event.mutate(kept)
+        else:
+            self._loadable.wait()
+            assert self._load is not None
+            deal = self._load(deal_id, version)
+        assert isinstance(deal, Deal)
+        self._deals[deal_id] = deal
+        if len(self._deals) > CACHED_DEALS:
+            self._deals.popitem(last=False)
+        return deal
+
+    def forget(self) -> None:
+        """After a failed write: what is kept may be ahead of what was stored."""
+        self._deals.clear()
+
+
+def loader(app: DealsApplication) -> Loader:
+    return lambda deal_id, version: app.get_deal(deal_id, version=version)
 
 
 class WebhookOutbox(Projection[WebhookStore]):
@@ -28,41 +76,37 @@ class WebhookOutbox(Projection[WebhookStore]):
 
     def __init__(self, view: WebhookStore) -> None:
         super().__init__(view)
-        self._app: DealsApplication | None = None
-        self._bound = threading.Event()
-        # The state after each deal's last event seen: the next event of the deal is applied to it, so building a
-        # body costs no read; a deal not cached here is loaded at the event's version (from its latest snapshot).
-        self._deals: OrderedDict[UUID, Deal] = OrderedDict()
+        # The runner builds its application after the projection: `bind` gives it, before the first load.
+        self.deals = DealsAfter()
 
     def bind(self, app: DealsApplication) -> None:
-        """The application the deals are loaded from (the runner's, which exists only once the runner does)."""
-        self._app = app
-        self._bound.set()
+        self.deals.attach(loader(app))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
-        if not isinstance(domain_event, DealEvent):
-            self.view.insert_tracking(tracking)
-            return
         try:
-            deal = self._deal_after(domain_event)
-            self.view.enqueue(tracking, payload.deal_message(domain_event, tracking.notification_id, deal))
+            messages = []
+            if isinstance(domain_event, DealEvent):
+                deal = self.deals.after(domain_event)
+                messages.append(payload.deal_message(domain_event, tracking.notification_id, deal))
+            self.view.enqueue(tracking, messages)
         except BaseException:
-            self._deals.pop(domain_event.originator_id, None)
+            self.deals.forget()
             raise
 
-    def _deal_after(self, event: DealEvent) -> Deal:
-        deal_id, version = event.originator_id, event.originator_version
-        cached = self._deals.pop(deal_id, None)
-        if version == 1:
-            deal = event.mutate(None)
-        elif cached is not None and cached.version == version - 1:
-            deal = event.mutate(cached)
-        else:
-            self._bound.wait()
-            assert self._app is not None
-            deal = self._app.get_deal(deal_id, version=version)
-        assert isinstance(deal, Deal)
-        self._deals[deal_id] = deal
-        if len(self._deals) > CACHED_DEALS:
-            self._deals.popitem(last=False)
-        return deal
+
+def catch_up(app: DealsApplication, store: WebhookStore, stop: threading.Event, page: int = PAGE) -> int:
+    """Hand over every event after the tracked position, a page per transaction; the position reached."""
+    deals = DealsAfter(loader(app))
+    position = store.max_tracking_id(app.name) or 0
+    while not stop.is_set():
+        notifications = app.recorder.select_notifications(start=position, limit=page, inclusive_of_start=False)
+        if not notifications:
+            break
+        messages: list[Message] = []
+        for notification in notifications:
+            event = app.mapper.to_domain_event(notification)
+            if isinstance(event, DealEvent):
+                messages.append(payload.deal_message(event, notification.id, deals.after(event)))
+        store.enqueue(Tracking(app.name, notifications[-1].id), messages)
+        position = notifications[-1].id
+    return position

@@ -10,7 +10,7 @@ from eventsourcing.persistence import OperationalError
 
 from service.webhooks.records import Attempt, Delivery, Message, Recovered
 from service.webhooks.sql import as_uuid
-from service.webhooks.store_queue import PROMOTE, DeliveryQueue
+from service.webhooks.store_queue import INSERT_DELIVERY, PROMOTE, DeliveryQueue, delivery_row
 
 DELIVERY_COLUMNS = (
     "d.id, d.endpoint_id, d.message_id, m.type, m.deal_id, m.version, d.position, d.origin, d.status, d.attempts, "
@@ -62,7 +62,7 @@ class DeliveryLog(DeliveryQueue):
     def send_test(self, endpoint_id: UUID, message: Message) -> int:
         with self._transaction(commit=True) as cur:
             self._insert_message(cur, message)
-            self._insert_deliveries(cur, [endpoint_id], message, "test", ready=True)
+            self._exec(cur, INSERT_DELIVERY, **delivery_row(endpoint_id, message, "test", ready=True))
             self._notify(cur)
             rows = self._query(cur, "SELECT id FROM {deliveries} WHERE message_id = :m", m=message.id)
         return rows[0]["id"]

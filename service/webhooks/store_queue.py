@@ -38,41 +38,50 @@ PROMOTE = """
 """
 
 
+INSERT_DELIVERY = (
+    "INSERT INTO {deliveries} (endpoint_id, message_id, position, deal_id, origin, status, ready, attempts, "
+    "next_attempt_at, created_at) VALUES (:endpoint_id, :message_id, :position, :deal_id, :origin, 'pending', "
+    ":ready, 0, :now, :now)"
+)
+
+
 class DeliveryQueue(EndpointRows):
-    def enqueue(self, tracking: Tracking, message: Message) -> int:
-        """Record the message and one delivery per endpoint that wants it, with the tracking position, atomically."""
+    def enqueue(self, tracking: Tracking, messages: Sequence[Message]) -> int:
+        """Record the messages and one delivery per endpoint that wants each, with the tracking position, atomically;
+        the number of deliveries queued."""
         with self._transaction(commit=True) as cur:
             self._insert_tracking(cur, tracking)
-            self._insert_message(cur, message)
-            endpoints = self._query(cur, "SELECT id, event_types, deal_ids FROM {endpoints} "
-                                         "WHERE deleted_at IS NULL AND after_position < :position",
-                                    position=message.position)
-            targets = [as_uuid(e["id"]) for e in endpoints if filters.matches(
-                json.loads(e["event_types"]), None if e["deal_ids"] is None else json.loads(e["deal_ids"]),
-                message.type, str(message.deal_id))]
-            if targets:
-                assert message.deal_id is not None
-                groups = [(endpoint_id, message.deal_id) for endpoint_id in targets]
-                self._lock_groups(cur, groups)
-                self._insert_deliveries(cur, targets, message, "event", ready=False)
-                self._promote(cur, groups)
+            if not messages:
+                return 0
+            self._many(cur, "INSERT INTO {messages} (id, position, deal_id, version, type, recorded_at, body) "
+                            "VALUES (:id, :position, :deal_id, :version, :type, :recorded_at, :body)",
+                       [{"id": m.id, "position": m.position, "deal_id": m.deal_id, "version": m.version,
+                         "type": m.type, "recorded_at": m.recorded_at, "body": m.body} for m in messages])
+            endpoints = [
+                (as_uuid(e["id"]), e["after_position"], json.loads(e["event_types"]),
+                 None if e["deal_ids"] is None else json.loads(e["deal_ids"]))
+                for e in self._query(cur, "SELECT id, after_position, event_types, deal_ids FROM {endpoints} "
+                                          "WHERE deleted_at IS NULL")
+            ]
+            rows, groups = [], set()
+            for m in messages:
+                assert m.position is not None and m.deal_id is not None
+                for endpoint_id, after, types, deal_ids in endpoints:
+                    if after < m.position and filters.matches(types, deal_ids, m.type, str(m.deal_id)):
+                        rows.append(delivery_row(endpoint_id, m, "event", ready=False))
+                        groups.add((endpoint_id, m.deal_id))
+            if rows:
+                self._lock_groups(cur, sorted(groups))
+                self._many(cur, INSERT_DELIVERY, rows)
+                self._promote(cur, sorted(groups))
                 self._notify(cur)
-            return len(targets)
+            return len(rows)
 
     def _insert_message(self, cur: Any, message: Message) -> None:
         self._exec(cur, "INSERT INTO {messages} (id, position, deal_id, version, type, recorded_at, body) "
                         "VALUES (:id, :position, :deal_id, :version, :type, :recorded_at, :body)",
                    id=message.id, position=message.position, deal_id=message.deal_id, version=message.version,
                    type=message.type, recorded_at=message.recorded_at, body=message.body)
-
-    def _insert_deliveries(self, cur: Any, endpoint_ids: Sequence[UUID], message: Message, origin: str,
-                           ready: bool) -> None:
-        self._many(cur, "INSERT INTO {deliveries} (endpoint_id, message_id, position, deal_id, origin, status, ready, "
-                        "attempts, next_attempt_at, created_at) VALUES (:endpoint_id, :message_id, :position, "
-                        ":deal_id, :origin, 'pending', :ready, 0, :now, :now)",
-                   [{"endpoint_id": e, "message_id": message.id, "position": message.position,
-                     "deal_id": message.deal_id, "origin": origin, "ready": ready, "now": message.recorded_at}
-                    for e in endpoint_ids])
 
     def _promote(self, cur: Any, groups: Sequence[Group]) -> None:
         self._many(cur, PROMOTE.replace("{of_deal}", "AND d.deal_id = :deal_id"),
@@ -163,3 +172,8 @@ def _delivery_update(o: Outcome) -> dict[str, Any]:
         status, finished = "pending", None
     return {"id": o.delivery_id, "status": status, "next_attempt_at": o.next_attempt_at, "finished_at": finished,
             "lease_until": o.lease_until}
+
+
+def delivery_row(endpoint_id: UUID, message: Message, origin: str, ready: bool) -> dict[str, Any]:
+    return {"endpoint_id": endpoint_id, "message_id": message.id, "position": message.position,
+            "deal_id": message.deal_id, "origin": origin, "ready": ready, "now": message.recorded_at}

@@ -89,7 +89,7 @@ def test_filters_pick_event_types_with_wildcards_and_deal_ids(api: TestClient, r
     assert by_path["/hook/b"] == [b_events[0]["event_id"]]
     assert sorted(by_path["/hook/all"]) == sorted([a_events[0]["event_id"], b_events[0]["event_id"]])
     for endpoint in (statements, only_b, everything):
-        assert all(d["status"] == "succeeded" for d in deliveries(api, endpoint["id"]))
+        wait_for(lambda e=endpoint: all(d["status"] == "succeeded" for d in deliveries(api, e["id"])))
 
 
 def test_a_failing_event_holds_back_later_events_of_its_deal_only(api: TestClient, receiver: Receiver) -> None:
