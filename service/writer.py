@@ -60,19 +60,28 @@ class Writer:
         self.settled: list[tuple[Job, Any, BaseException | None]] = []
         self.snapshots: list[Any] = []
         self.shared_until = 0.0
+        self.lock = threading.Lock()
+        self.closed = False  # no more jobs are taken
+        self.stopping = False  # the writer has reached the stop mark
         runtime.writer_started(app.settings.gc_tuning)
         self.thread = threading.Thread(target=self._run, name="deals-writer", daemon=True)
         self.thread.start()
 
     def submit(self, job: Job) -> Recorded:
         job.future = Future()
-        self.queue.put(job)
+        self._enqueue(job)
         return job.future.result()
 
     async def submit_async(self, job: Job) -> Recorded:
         job.waiter = asyncio.get_running_loop().create_future()
-        self.queue.put(job)
+        self._enqueue(job)
         return await job.waiter
+
+    def _enqueue(self, job: Job) -> None:
+        with self.lock:  # nothing is queued after the stop mark, so nothing is left waiting
+            if self.closed:
+                raise RuntimeError("the application was closed")
+            self.queue.put(job)
 
     @property
     def app(self) -> DealsApplication:
@@ -82,15 +91,17 @@ class Writer:
         return app
 
     def stop(self) -> None:
-        self.queue.put(_STOP)
+        with self.lock:
+            self.closed = True
+            self.queue.put(_STOP)
         if threading.current_thread() is not self.thread:  # the last reference may go in the writer thread itself
             self.thread.join()
 
     # ---- the loop --------------------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        while True:
-            batch, stopping = self._take()
+        while not self.stopping or self.carried:
+            batch = self._take()
             try:
                 self._commit(batch)
             except BaseException as error:  # never leave a caller waiting
@@ -99,8 +110,6 @@ class Writer:
                 self.settled += [(job, None, error) for job in batch if id(job) not in settled]
             self._settle_all()
             self._put_snapshots()
-            if stopping and not self.carried:
-                return
 
     def _settle(self, job: Job, result: Any = None, error: BaseException | None = None) -> None:
         self.settled.append((job, result, error))
@@ -121,14 +130,14 @@ class Writer:
             with contextlib.suppress(RuntimeError):  # the loop was closed: nobody waits any more
                 loop.call_soon_threadsafe(_settle_waiters, items)
 
-    def _take(self) -> tuple[list[Job], bool]:
+    def _take(self) -> list[Job]:
         """Up to batch_max jobs, at most one per deal: a later job on the same deal waits for the next batch."""
         pending, self.carried = self.carried, []
-        stopping = False
         if not pending:
             item = self.queue.get()
             if item is _STOP:
-                return [], True
+                self.stopping = True
+                return []
             pending.append(item)
         while len(pending) < self.batch_max:
             try:
@@ -136,7 +145,7 @@ class Writer:
             except queue.Empty:
                 break
             if item is _STOP:
-                stopping = True
+                self.stopping = True
                 break
             pending.append(item)
         batch: list[Job] = []
@@ -147,7 +156,7 @@ class Writer:
             else:
                 deals.add(job.deal_id)
                 batch.append(job)
-        return batch, stopping
+        return batch
 
     def _commit(self, batch: list[Job]) -> None:
         if time.monotonic() < self.shared_until:

@@ -10,6 +10,7 @@ import pytest
 
 from service.app import DealsApplication, Recorded, StaleVersion, WriteConflict
 from service.settings import Settings
+from service.write_jobs import RecordJob
 from tests.writer.helpers import (
     SaveSpy,
     Statements,
@@ -168,3 +169,17 @@ def test_an_application_dropped_without_close_stops_its_writer(settings: Setting
     writer.join(10)
 
     assert not writer.is_alive()  # and its connections went with the application
+
+
+def test_stopping_the_writer_answers_every_caller(app: DealsApplication) -> None:
+    [deal_id] = open_deals(app, 1)
+    said = Statements()
+    writer = app.writer
+
+    outcomes = started([lambda: writer.submit(RecordJob(deal_id, commands=[said.command()])) for _ in range(24)])
+    writer.stop()
+    results = outcomes()
+
+    accepted = [r for r in results if isinstance(r, Recorded)]
+    assert all(isinstance(r, Recorded) or "closed" in str(r) for r in results), results
+    assert len(stored_statements(app, deal_id)) == len(accepted)
