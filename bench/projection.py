@@ -61,12 +61,13 @@ def fill(app: DealsApplication, events: int, rounds: int = 9) -> int:
     return written
 
 
-def time_rebuild(app: DealsApplication, settings: Settings) -> tuple[float, int]:
+def time_rebuild(app: DealsApplication, settings: Settings) -> tuple[float, float, int]:
+    """Wall seconds, this process's CPU seconds (robust to other processes on the machine), deals."""
     view = open_view(settings)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         rebuild(app, view)
-        return time.perf_counter() - started, len(view.rows())
+        return time.perf_counter() - started, time.process_time() - cpu, len(view.rows())
     finally:
         close_view(view)
 
@@ -100,13 +101,14 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
     try:
         events = fill(app, 40_000 if quick else 200_000)
         per_event = time_per_event(app, settings, 1_000 if quick else 3_000)
-        seconds, deals = time_rebuild(app, settings)
+        seconds, cpu_seconds, deals = time_rebuild(app, settings)
         read_rate = time_read(app)
         rate = events / seconds
         figures = [
             {"name": f"projection rebuild, {events:,} events / {deals:,} deals", "value": round(rate),
              "unit": "events/s", "target": f"≥ {TARGET:,} events/s",
-             "note": f"{seconds:.2f} s; library-style per-event transactions: {per_event:,.0f} events/s"},
+             "note": f"{seconds:.2f} s wall, {events / cpu_seconds:,.0f} events per CPU-second of this process; "
+                     f"library-style per-event transactions: {per_event:,.0f} events/s"},
             {"name": "reading + decoding the log (the floor of any rebuild)", "value": round(read_rate),
              "unit": "events/s"},
         ]
