@@ -171,11 +171,15 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
         endpoints = [client.post("/webhooks", json={"url": f"{receiver.url}/{n}"}).json()["id"] for n in range(2)]
         for endpoint_id in endpoints:
             client.post(f"/webhooks/{endpoint_id}/disable")
+        writing = time.perf_counter()
         deal_ids = seed_deals(server.url, deals)
         drive(server.url, 16, statement_requests(deal_ids), seconds=600, warmup=0, max_requests=deals * statements)
         head = int(client.post(f"/deals/{deal_ids[0]}/events", json=STATEMENT).headers["deals-position"])
+        written = time.perf_counter()
         wait_for_outbox(database_url, head)
-        expected = (deals * (3 + statements) + 1) * len(endpoints)
+        handed_over = time.perf_counter()
+        events = deals * (3 + statements) + 1
+        expected = events * len(endpoints)
         receiver.expect(expected)
         began = time.perf_counter()
         for endpoint_id in endpoints:
@@ -184,6 +188,10 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
             raise RuntimeError(f"only {len(receiver.arrived)} of {expected} deliveries arrived")
         drained = time.perf_counter() - began
         ceiling = bare_posts(receiver, min(expected, 5000))
+        figures.append(figure(f"webhook outbox hand-off ({backend}, while the API writes)",
+                              events / (handed_over - writing), "events/s",
+                              note=f"{events} events written at {events / (written - writing):.0f}/s; the outbox had "
+                                   f"handed all over {(handed_over - written) * 1000:.0f} ms after the last write"))
         figures.append(figure(f"webhook deliveries/s ({backend}, local receiver)", expected / drained,
                               "deliveries/s", library=ceiling, target="≥ 1,000/s on PostgreSQL",
                               note=f"{expected} deliveries ({deals} deals × 2 endpoints, in order per deal) in "

@@ -64,10 +64,14 @@ class RunningOutbox:
         self.runner.projection.bind(self.runner.app)  # type: ignore[attr-defined]
 
     def failed(self) -> bool:
-        return self.runner.is_interrupted.is_set()
+        outbox: WebhookOutbox = self.runner.projection  # type: ignore[assignment]
+        return self.runner.is_interrupted.is_set() or outbox.hand_off.error is not None
 
     def stop(self) -> None:
-        self.runner.__exit__(None, None, None)
+        try:
+            self.runner.__exit__(None, None, None)
+        finally:
+            self.runner.projection.hand_off.close()  # type: ignore[attr-defined]
 
 
 class NotifyListener:
