@@ -63,6 +63,9 @@ def test_the_readme_receiver_verifies_and_handles_every_event(
 
     wait_for(lambda: list(receiver["handled"]) == event_ids(api, deal))
     assert [e["data"]["version"] for e in receiver["handled"].values()] == [1, 2, 3]
+    ping = api.post(f"/webhooks/{endpoint_id}/test").json()
+    wait_for(lambda: ping["webhook_id"] in receiver["handled"])
+    wait_for(lambda: api.get(f"/webhooks/{endpoint_id}/deliveries/{ping['id']}").json()["status"] == "succeeded")
     forged = httpx.post(f"{url}/deals", content=b'{"type":"deal.deal_opened"}', headers={
         "webhook-id": "x", "webhook-timestamp": "1739617200", "webhook-signature": "v1,Zm9yZ2Vk"})
     assert forged.status_code == 400
