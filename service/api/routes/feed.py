@@ -33,6 +33,12 @@ FEED_EXAMPLE = {
     "has_more": False,
 }
 
+PAGE_HEADERS = {
+    "Deals-Next-After": {"description": "next_after: ask for the next page before parsing this one.",
+                         "schema": {"type": "integer"}},
+    "Deals-Has-More": {"description": "has_more, as true or false.", "schema": {"type": "string"}},
+}
+
 After = Annotated[int, Query(ge=0, le=2**63 - 1, description="Start after this position (0: from the beginning).",
                              openapi_examples={"from the beginning": {"value": 0}, "after position 8": {"value": 8}})]
 Types = Annotated[list[str] | None, Query(alias="type", description="Only events of these types (repeatable).",
@@ -50,7 +56,8 @@ def feed_reader(request: Request) -> FeedReader:
 @router.get(
     "",
     response_model=schemas.FeedPage,
-    responses={200: {"content": {"application/json": {"example": FEED_EXAMPLE}}}, **responses(422)},
+    responses={200: {"content": {"application/json": {"example": FEED_EXAMPLE}}, "headers": PAGE_HEADERS},
+               **responses(422)},
 )
 def read_feed(
     request: Request,
