@@ -71,6 +71,7 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
             server.start()
         unanswered = [a for a in ledger.attempts if a.status is None]
         with httpx.Client(base_url=server.url, timeout=30) as client, ThreadPoolExecutor(CLIENTS) as pool:
+            before_retries = audit(Ledger(list(ledger.attempts)), {deal: history(client, deal) for deal in deals})
             # In parallel: a retry whose first request was recorded but never answered waits ~5 s for that answer.
             retries = list(pool.map(lambda attempt: ledger.resend(client, attempt), unanswered))
             after = ledger.post(client, deals[0], BATCH)
@@ -86,7 +87,8 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
     result = audit(ledger, histories)
     feed_problems = check_feed(feed, histories, [a.body for a in ledger.acknowledged()])
     figures.add(ledger.figures(), crashes=crashes, **result.figures())
-    figures.add({"unanswered resent with their key": len(retries),
+    figures.add({"unanswered but written before the resend": before_retries.unanswered_written,
+                 "unanswered resent with their key": len(retries),
                  "replayed": sum(r.headers.get("idempotent-replayed") == "true" for r in retries),
                  "recorded, answer lost (409)": sum(r.recorded_unanswered for r in retries)})
     figures.add({"feed problems": len(feed_problems), "read model caught up": caught_up,
@@ -96,7 +98,7 @@ def test_killed_api_loses_no_acknowledged_batch_and_shows_no_half_batch(
     assert after.status == 201, "the restarted server does not accept writes"
     assert not ledger.unexpected(), f"answers other than 201/409/412: {ledger.by_status()}"
     assert all(r.status == 201 or r.recorded_unanswered for r in retries), [(r.status, r.code) for r in retries]
-    assert result.problems == []
+    assert before_retries.problems == [] and result.problems == []
     assert feed_problems == []
     assert caught_up in (True, None), "the read model did not catch up after the restart"
     assert listed == {deal: len(events) for deal, events in histories.items()}
