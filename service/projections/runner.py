@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from eventsourcing.persistence import TrackingRecorder
@@ -22,11 +23,13 @@ def projection_env(settings: Settings, projection_name: str) -> dict[str, str]:
 
 
 def start_projection(
-    settings: Settings, projection_class: type[Projection[Any]], view_class: type[TrackingRecorder]
+    settings: Settings, projection_class: type[Projection[Any]], view_class: type[TrackingRecorder],
+    env: Mapping[str, str] | None = None,
 ) -> ProjectionRunner[DealsApplication, Any]:
+    """`env` adds to (or overrides) the projection's environment, e.g. smaller connection pools."""
     return ProjectionRunner(
         application_class=DealsApplication,
         projection_class=projection_class,
         view_class=view_class,
-        env=projection_env(settings, projection_class.name),
+        env={**projection_env(settings, projection_class.name), **(env or {})},
     )

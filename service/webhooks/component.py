@@ -34,9 +34,16 @@ def store_class(settings: Settings) -> type[WebhookStore]:
     return PostgresWebhookStore if settings.is_postgres else SQLiteWebhookStore
 
 
+def small_pools(settings: Settings) -> dict[str, str]:
+    """Webhook work needs few connections at once (a claimer, a recorder, the outbox's writer); PostgreSQL pools
+    open all of theirs up front, and every process runs this."""
+    # The application's pool keeps one connection for LISTEN: it needs two.
+    return {"POSTGRES_POOL_SIZE": str(min(settings.pool_size, 2)), f"{NAME.upper()}_POSTGRES_POOL_SIZE": "1"}
+
+
 def open_store(settings: Settings) -> WebhookStore:
     """The webhook tables on connections of their own (created on first use)."""
-    env = Environment(NAME, projection_env(settings, NAME))
+    env = Environment(NAME, {**projection_env(settings, NAME), **small_pools(settings)})
     return InfrastructureFactory.construct(env).tracking_recorder(store_class(settings))  # type: ignore[return-value]
 
 
@@ -49,7 +56,7 @@ class RunningOutbox:
     ProjectionRunner following the log event by event."""
 
     def __init__(self, settings: Settings, stop: threading.Event) -> None:
-        app = DealsApplication(settings=settings)
+        app = DealsApplication(small_pools(settings), settings=settings)
         store = open_store(settings)
         try:
             position = catch_up(app, store, stop)
@@ -58,7 +65,7 @@ class RunningOutbox:
             close_store(store)
             app.close()
         self.runner: ProjectionRunner[DealsApplication, WebhookStore] = start_projection(
-            settings, WebhookOutbox, store_class(settings)
+            settings, WebhookOutbox, store_class(settings), small_pools(settings)
         )
         self.runner.__enter__()
         self.runner.projection.bind(self.runner.app)  # type: ignore[attr-defined]
