@@ -1,16 +1,20 @@
 """Idempotency-Key on POST (ASGI middleware): the first request with a key runs and its response is kept; a retry
 with the same key and body gets that response again (Idempotent-Replayed: true) without running; the same key with
-another body is a 422. Two identical requests at once: one claims the key in its write's transaction, the other
-loses on the key's primary key, waits for the winner's response and replays it. Only answers 2xx are kept: a
+another body is a 422. Two identical requests at once: in one process the second waits its turn and replays the
+first answer; in two processes one claims the key in its write's transaction, the other loses on the key's primary
+key, waits for the winner's answer and replays it. Only answers 2xx are kept: a
 refused request stored nothing, so retrying it with the same key simply runs it again."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,6 +74,8 @@ class IdempotencyMiddleware:
         self.app = app
         self.ttl = ttl
         self.last_purge = 0.0
+        self._locks: dict[UUID, asyncio.Lock] = {}
+        self._waiting: dict[UUID, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -89,6 +95,25 @@ class IdempotencyMiddleware:
         principal = scope.get("state", {}).get("api_key_id") or "open"
         claim = PendingClaim(key_id(principal, "POST", scope["path"], key), fingerprint(scope, body),
                              f"POST {scope['path']}")
+        async with self._turn(claim.key_id):
+            await self._serve(claim, deals, scope, receive, send)
+
+    @asynccontextmanager
+    async def _turn(self, key: UUID) -> AsyncIterator[None]:
+        """One request per key at a time in this process: a duplicate waits, then finds the answer to replay. (Two
+        writes claiming one key in a single group-commit batch would fail together.) Across processes the key's
+        primary key decides."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
+
+    async def _serve(self, claim: PendingClaim, deals: Any, scope: Scope, receive: Receive, send: Send) -> None:
         existing = await self._load(deals, claim.key_id)
         if existing is not None and not existing.expired(datetime.now(UTC), self.ttl):
             await self._answer_with(existing, claim, deals, scope, receive, send)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,8 @@ from service.settings import Settings
 from tests.api.helpers import history, open_deal, tender
 from tests.hardening.keys import KeySet, bearer
 from tests.hardening.metrics_text import sample
+from tests.postgres import fresh_schema, require_postgres
+from tests.reliability.servers import ApiServer
 
 WRITE_MODES = ["group", "naive"]
 
@@ -163,15 +166,16 @@ def racing(request: pytest.FixtureRequest, settings: Settings) -> Iterator[TestC
         yield client
 
 
-def at_once(count: int, call: Callable[[], httpx.Response]) -> list[httpx.Response]:
+def at_once(count: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
+    """`call(i)` for i in range(count), from `count` threads released together."""
     start = threading.Barrier(count)
 
-    def go() -> httpx.Response:
+    def go(i: int) -> httpx.Response:
         start.wait()
-        return call()
+        return call(i)
 
     with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(lambda _: go(), range(count)))
+        return list(pool.map(go, range(count)))
 
 
 def test_identical_appends_at_once_store_one_event(racing: TestClient) -> None:
@@ -180,7 +184,7 @@ def test_identical_appends_at_once_store_one_event(racing: TestClient) -> None:
     for round_ in range(3):
         body = {"type": "statement_recorded", "statement_id": f"s{round_}", "speaker": {"name": "Zelenskyy"},
                 "quote": "not ready to sign"}
-        answers = at_once(8, lambda body=body, round_=round_: post(racing, url, body, f"race-{round_}"))
+        answers = at_once(8, lambda _, body=body, round_=round_: post(racing, url, body, f"race-{round_}"))
         assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
         assert len({a.text for a in answers}) == 1
         assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
@@ -190,7 +194,36 @@ def test_identical_appends_at_once_store_one_event(racing: TestClient) -> None:
 
 def test_identical_openings_at_once_open_one_deal(racing: TestClient) -> None:
     head = log_head(racing)
-    answers = at_once(8, lambda: post(racing, "/deals", {"title": "raced", "parties": []}, "race-open"))
+    answers = at_once(8, lambda _: post(racing, "/deals", {"title": "raced", "parties": []}, "race-open"))
     assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
     assert len({a.json()["deal_id"] for a in answers}) == 1
     assert log_head(racing) == head + 1
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[ApiServer]]:
+    """Two API processes on one database: duplicates sent to both race on the key's primary key."""
+    if request.param == "sqlite":
+        database = {"database_url": f"sqlite:///{tmp_path}/deals.db"}
+        with ApiServer(tmp_path / "a.log", **database) as a, ApiServer(tmp_path / "b.log", **database) as b:
+            yield [a, b]
+        return
+    url = require_postgres()
+    with fresh_schema(url) as schema:
+        database = {"database_url": url, "postgres_schema": schema}
+        with ApiServer(tmp_path / "a.log", **database) as a, ApiServer(tmp_path / "b.log", **database) as b:
+            yield [a, b]
+
+
+def test_identical_requests_to_two_processes_at_once_store_one_event(two_servers: list[ApiServer]) -> None:
+    first, _ = two_servers
+    opened = httpx.post(f"{first.url}/deals", json={"title": "two processes"})
+    url = opened.headers["location"] + "/events"
+    for round_ in range(4):
+        body = {"type": "meeting_held", "participants": ["US", "UA"], "topic": f"round {round_}"}
+        answers = at_once(8, lambda i, round_=round_, body=body: httpx.post(
+            f"{two_servers[i % 2].url}{url}", json=body, headers={"Idempotency-Key": f"two-{round_}"}, timeout=30))
+        assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+        assert len({a.text for a in answers}) == 1
+    events = httpx.get(f"{first.url}{url}", params={"limit": 100}).json()["items"]
+    assert [e["type"] for e in events[1:]] == ["meeting_held"] * 4

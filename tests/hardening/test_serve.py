@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
 from service.security.keys import KeyRing, hash_key, is_loopback, open_bind_refusal
 from tests.hardening.serving import deals_serve, wait_until_up
@@ -20,11 +19,10 @@ def serve(tmp_path: Path, *args: str, **deals: str) -> subprocess.CompletedProce
                           capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
-def test_serve_refuses_a_public_address_without_keys(tmp_path: Path, host: str) -> None:
-    done = serve(tmp_path, "--host", host, "--port", "1")
+def test_serve_refuses_a_public_address_without_keys(tmp_path: Path) -> None:
+    done = serve(tmp_path, "--host", "0.0.0.0", "--port", "1")
     assert done.returncode == 2
-    assert f"refusing to serve on {host} without API keys" in " ".join(done.stdout.split())
+    assert "refusing to serve on 0.0.0.0 without API keys" in " ".join(done.stdout.split())
 
 
 def test_serve_refuses_keys_it_cannot_read(tmp_path: Path) -> None:
@@ -48,6 +46,6 @@ def test_only_loopback_may_run_open() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.org"))
     assert open_bind_refusal("127.0.0.1", KeyRing()) is None
-    assert open_bind_refusal("0.0.0.0", KeyRing()) is not None
+    assert all(open_bind_refusal(host, KeyRing()) for host in ("0.0.0.0", "::", "192.0.2.10"))
     keyed = KeyRing.load(f"{hash_key('k')} deals:read", None)
     assert open_bind_refusal("0.0.0.0", keyed) is None
