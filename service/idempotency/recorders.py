@@ -108,7 +108,7 @@ class SQLiteKeyStore(KeyStore):
         with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
             c.execute(f"DELETE FROM {self.keys_table} WHERE key_id IN (SELECT key_id FROM {self.keys_table} "
                       "GROUP BY key_id HAVING max(stored_at) < ?)", (stored_before.timestamp(),))
-            return c.rowcount
+            return c.sqlite_cursor.rowcount
 
 
 class PostgresKeyStore(KeyStore):

@@ -227,3 +227,13 @@ def test_identical_requests_to_two_processes_at_once_store_one_event(two_servers
         assert len({a.text for a in answers}) == 1
     events = httpx.get(f"{first.url}{url}", params={"limit": 100}).json()["items"]
     assert [e["type"] for e in events[1:]] == ["meeting_held"] * 4
+
+
+def test_expired_keys_are_purged_and_then_run_as_new(client: TestClient) -> None:
+    first = post(client, "/deals", {"title": "purged"}, "purge-me")
+    recorder = client.app.state.deals.recorder  # type: ignore[attr-defined]
+    assert recorder.purge_keys(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert recorder.purge_keys(datetime.now(UTC) + timedelta(seconds=1)) == 2  # the claim and its answer
+    again = post(client, "/deals", {"title": "purged"}, "purge-me")
+    assert "idempotent-replayed" not in again.headers
+    assert again.json()["deal_id"] != first.json()["deal_id"]
