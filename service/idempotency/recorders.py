@@ -10,6 +10,7 @@ recorder the settings chose (see `idempotent_recorder_topic`).
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -73,8 +74,9 @@ class KeyStore:
         rows = self._select_keys(statement, params)
         return [StoredEvent(key_id, version, topic, bytes(state)) for version, topic, state in rows]
 
+    @abstractmethod
     def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
-        raise NotImplementedError
+        """(version, topic, state) of the key rows matching the clause (written with %s placeholders)."""
 
 
 class SQLiteKeyStore(KeyStore):
