@@ -62,14 +62,14 @@ def test_an_empty_log_starts_with_any_key(settings: Settings) -> None:
 
 
 def test_snapshots_are_encrypted_too(sqlite_settings: Settings) -> None:
-    key = AESCipher.create_key(32)
-    with TestClient(create_app(keyed(sqlite_settings, key).model_copy(update={"snapshot_interval": 2}))) as client:
+    with TestClient(create_app(keyed(sqlite_settings, AESCipher.create_key(32)))) as client:
         deal = open_deal(client)
         app = client.app.state.deals  # type: ignore[attr-defined]
+        app.take_snapshot(UUID(deal["deal_id"]))
         snapshots = list(app.snapshots.recorder.select_events(UUID(deal["deal_id"])))
-        assert snapshots
-        assert all(b"minerals" not in s.state for s in snapshots)
-        assert client.get(f"/deals/{deal['deal_id']}").json()["title"] == TITLE
+        assert [s.originator_version for s in snapshots] == [deal["version"]]
+        assert b"minerals" not in snapshots[0].state
+        assert app.repository.get(UUID(deal["deal_id"])).title == TITLE
 
 
 def test_the_server_refuses_to_start_with_a_wrong_key(tmp_path: Path) -> None:
