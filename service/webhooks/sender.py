@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
@@ -81,7 +82,7 @@ class Sender:
             claimed: list[Claimed] = []
             if wanted > 0:
                 try:
-                    claimed = self.store.claim(datetime.now(UTC), self.settings.webhook_lease, wanted)
+                    claimed = self._claim(wanted)
                 except Exception:
                     log.exception("claiming webhook deliveries failed")
             for delivery in claimed:
@@ -93,6 +94,22 @@ class Sender:
             if claimed and len(claimed) == wanted:
                 continue  # more may be due
             self._wake.wait(self.settings.webhook_poll_interval)
+
+    def _claim(self, wanted: int) -> list[Claimed]:
+        """Due deliveries, at most `webhook_endpoint_concurrency` in flight per endpoint: the excess of a claim is
+        given back at once (it goes out when the endpoint has room)."""
+        cap = self.settings.webhook_endpoint_concurrency
+        with self._lock:
+            sending = Counter(d.endpoint_id for d in self._in_flight.values())
+        full = [endpoint for endpoint, count in sending.items() if count >= cap]
+        claimed = self.store.claim(datetime.now(UTC), self.settings.webhook_lease, wanted, skip=full)
+        kept, excess = [], []
+        for delivery in claimed:
+            sending[delivery.endpoint_id] += 1
+            (kept if sending[delivery.endpoint_id] <= cap else excess).append(delivery)
+        if excess:
+            self.store.release(excess)
+        return kept
 
     async def _send(self, delivery: Claimed) -> None:
         self._outcomes.put(await self.attempts.attempt(delivery))

@@ -57,7 +57,8 @@ class SqlStore(TrackingRecorder, ABC):
         """Names the database, so that senders in this process on the same one are woken by its writes."""
 
     @abstractmethod
-    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int) -> list[int]: ...
+    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
+                   skip: Sequence[UUID]) -> list[int]: ...
 
     @abstractmethod
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
@@ -17,7 +18,6 @@ from psycopg.sql import SQL, Identifier
 from service.projections.exclusive import lock_key
 from service.webhooks.sql import Group
 from service.webhooks.store import WebhookStore
-from service.webhooks.store_queue import DUE
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS {endpoints} (id uuid PRIMARY KEY, url text NOT NULL, description text, "
@@ -68,11 +68,13 @@ class PostgresWebhookStore(WebhookStore, PostgresTrackingRecorder):
         kwargs = self.datastore.pool.kwargs
         return f"postgres:{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('dbname')}/{self.datastore.schema}"
 
-    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int) -> list[int]:
-        rows = self._query(cur, f"WITH due AS (SELECT d.id {DUE} FOR UPDATE OF d SKIP LOCKED) "
+    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
+                   skip: Sequence[UUID]) -> list[int]:
+        due, params = self._due(skip)
+        rows = self._query(cur, f"WITH due AS (SELECT d.id {due} FOR UPDATE OF d SKIP LOCKED) "
                                 "UPDATE {deliveries} SET lease_until = :lease_until FROM due "
                                 "WHERE {deliveries}.id = due.id RETURNING {deliveries}.id AS id",
-                           now=now, lease_until=lease_until, limit=limit)
+                           now=now, lease_until=lease_until, limit=limit, **params)
         return [r["id"] for r in rows]
 
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:

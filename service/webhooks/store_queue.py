@@ -23,7 +23,7 @@ from service.webhooks.store_endpoints import EndpointRows
 DUE = """
     FROM {deliveries} d JOIN {endpoints} e ON e.id = d.endpoint_id
     WHERE d.status = 'pending' AND d.ready AND d.next_attempt_at <= :now
-      AND (d.lease_until IS NULL OR d.lease_until <= :now) AND e.enabled AND e.deleted_at IS NULL
+      AND (d.lease_until IS NULL OR d.lease_until <= :now) AND e.enabled AND e.deleted_at IS NULL {skipping}
     ORDER BY d.next_attempt_at, d.id
     LIMIT :limit
 """
@@ -87,11 +87,19 @@ class DeliveryQueue(EndpointRows):
         self._many(cur, PROMOTE.replace("{of_deal}", "AND d.deal_id = :deal_id"),
                    [{"on": True, "endpoint_id": e, "deal_id": d} for e, d in sorted(set(groups))])
 
-    def claim(self, now: datetime, lease: float, limit: int) -> list[Claimed]:
-        """Lease up to `limit` due deliveries to the caller; nobody else takes them before the lease runs out."""
+    def _due(self, skip: Sequence[UUID]) -> tuple[str, dict[str, Any]]:
+        """The due deliveries' FROM … LIMIT clause, leaving out the endpoints in `skip`."""
+        if not skip:
+            return DUE.replace("{skipping}", ""), {}
+        placeholders, params = self._in("skip", list(skip))
+        return DUE.replace("{skipping}", f"AND d.endpoint_id NOT IN {placeholders}"), params
+
+    def claim(self, now: datetime, lease: float, limit: int, skip: Sequence[UUID] = ()) -> list[Claimed]:
+        """Lease up to `limit` due deliveries (not to the endpoints in `skip`) to the caller; nobody else takes them
+        before the lease runs out."""
         lease_until = now + timedelta(seconds=lease)
         with self._transaction(commit=True) as cur:
-            ids = self._claim_ids(cur, now, lease_until, limit)
+            ids = self._claim_ids(cur, now, lease_until, limit, skip)
             if not ids:
                 return []
             placeholders, params = self._in("d", ids)

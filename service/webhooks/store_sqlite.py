@@ -15,7 +15,6 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from service.webhooks.sql import TIME_COLUMNS, Group
 from service.webhooks.store import WebhookStore
-from service.webhooks.store_queue import DUE
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS endpoints (id TEXT PRIMARY KEY, url TEXT NOT NULL, description TEXT, "
@@ -55,9 +54,11 @@ class SQLiteWebhookStore(WebhookStore, SQLiteTrackingRecorder):
     def wake_key(self) -> str:
         return f"sqlite:{self.datastore.pool.db_name}"
 
-    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int) -> list[int]:
-        rows = self._query(cur, f"UPDATE {{deliveries}} SET lease_until = :lease_until WHERE id IN (SELECT d.id {DUE}) "
-                                "RETURNING id", now=now, lease_until=lease_until, limit=limit)
+    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
+                   skip: Sequence[UUID]) -> list[int]:
+        due, params = self._due(skip)
+        rows = self._query(cur, f"UPDATE {{deliveries}} SET lease_until = :lease_until WHERE id IN (SELECT d.id {due}) "
+                                "RETURNING id", now=now, lease_until=lease_until, limit=limit, **params)
         return [r["id"] for r in rows]
 
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:

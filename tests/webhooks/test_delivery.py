@@ -311,3 +311,21 @@ def test_waiting_deliveries_show_in_metrics_and_readiness(base_settings: Setting
     assert 'deals_webhook_queue_depth{queue="webhooks"} 3.0' in metrics
     assert 'deals_webhook_deliveries_total{outcome="retrying"}' in metrics
     assert ready["checks"]["webhooks"]["status"] == "ok"
+
+
+def test_a_slow_endpoint_takes_only_its_share_and_stalls_no_other(base_settings: Settings, receiver: Receiver) -> None:
+    receiver.behaviour = lambda r: Answer(200, delay=1.0) if r.path.endswith("/slow") else Answer()
+    settings = fast(base_settings, webhook_timeout=3.0, webhook_lease=6.0, webhook_concurrency=4,
+                    webhook_endpoint_concurrency=2)
+    with TestClient(create_app(settings)) as api:
+        slow = subscribe(api, receiver.url + "/slow", event_types=["deal.deal_opened"])
+        quick = subscribe(api, receiver.url + "/quick")
+        for _ in range(4):
+            new_deal(api)
+
+        wait_for(lambda: len([r for r in receiver.received() if r.path.endswith("/quick")]) == 12)
+        slow_started = len([r for r in receiver.received() if r.path.endswith("/slow")])
+        wait_for(lambda: all(d["status"] == "succeeded" for e in (slow, quick) for d in deliveries(api, e["id"]))
+                 and len(deliveries(api, slow["id"])) == 4)
+
+    assert slow_started <= 2, "the slow endpoint held more than its share of the sender"
