@@ -34,7 +34,8 @@ def postgres_inserts(url: str, clients: int, seconds: float, rows: int = 1, lock
                 for _ in range(rows):
                     version += 1
                     params.append((stream, version, TOPIC, STATE))
-                with conn.transaction(), conn.cursor() as cur:
+                # Pipelined, as the library sends them: the statements go out together, one round trip and COMMIT.
+                with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
                     if locked:
                         cur.execute("LOCK TABLE bench_raw IN EXCLUSIVE MODE")
                         cur.execute("NOTIFY bench_raw")
