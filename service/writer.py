@@ -6,9 +6,10 @@ their events with one `app.save(...)`, so the table lock, NOTIFY and commit are 
 
 Correct with several processes: the cache (service/deal_cache.py) is only a guess. If another process wrote to a
 cached deal, saving its next version trips the store's (deal id, version) key: the batch is then saved again without
-the jobs whose aggregates clash, and each of those is re-run alone on state read from the store; for a while after
-such a clash the batch's cached deals are first brought up to date with one query. A refusal (If-Match mismatch, a
-domain rule) decided on a cached deal is checked again on fresh state before it is answered.
+the jobs whose aggregates clash, and those are decided again on state read from the store and saved in one more
+transaction; for a while after such a clash the batch's cached deals are first brought up to date with one query.
+A refusal (If-Match mismatch, a domain rule) decided on a cached deal is checked again on fresh state before it is
+answered.
 """
 
 from __future__ import annotations
