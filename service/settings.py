@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     )
     webhook_concurrency: int = Field(64, ge=1, description="Webhook deliveries one process sends at once.")
     webhook_endpoint_concurrency: int = Field(
-        16, ge=1, description="Webhook deliveries one process sends at once to one endpoint (so one stalls no other)."
+        32, ge=1, description="Webhook deliveries one process sends at once to one endpoint (so one stalls no other)."
     )
     webhook_poll_interval: float = Field(
         0.5, gt=0, description="Seconds between looks for due webhook retries when nothing wakes the sender."

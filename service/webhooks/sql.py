@@ -39,6 +39,8 @@ class SqlStore(TrackingRecorder, ABC):
     def _transaction(self, commit: bool) -> Iterator[Any]:
         self._pending_wake.value = False
         with self.datastore.transaction(commit=commit) as cur:  # type: ignore[attr-defined]
+            if commit:
+                self._begin_write(cur)
             yield cur
         if self._pending_wake.value:
             wakeups.wake(self.wake_key())
@@ -57,12 +59,16 @@ class SqlStore(TrackingRecorder, ABC):
         """Names the database, so that senders in this process on the same one are woken by its writes."""
 
     @abstractmethod
-    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
-                   skip: Sequence[UUID]) -> list[int]: ...
+    def _claim_rows(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
+                    skip: Sequence[UUID]) -> list[dict[str, Any]]:
+        """Lease due deliveries; each row with CLAIMED_COLUMNS."""
 
     @abstractmethod
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
         """Serialise, until the transaction ends, the writers that decide which delivery of a group goes next."""
+
+    def _begin_write(self, cur: Any) -> None:
+        """Prepare a writing transaction."""
 
     @abstractmethod
     def _notify_processes(self, cur: Any) -> None:

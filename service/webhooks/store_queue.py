@@ -38,6 +38,10 @@ PROMOTE = """
 """
 
 
+CLAIMED_COLUMNS = (
+    "d.id, d.endpoint_id, d.deal_id, d.attempts, d.message_id, d.next_attempt_at, m.body, e.url, e.secret, "
+    "e.previous_secret, e.previous_secret_expires_at"
+)
 INSERT_DELIVERY = (
     "INSERT INTO {deliveries} (endpoint_id, message_id, position, deal_id, origin, status, ready, attempts, "
     "next_attempt_at, created_at) VALUES (:endpoint_id, :message_id, :position, :deal_id, :origin, 'pending', "
@@ -99,17 +103,9 @@ class DeliveryQueue(EndpointRows):
         before the lease runs out."""
         lease_until = now + timedelta(seconds=lease)
         with self._transaction(commit=True) as cur:
-            ids = self._claim_ids(cur, now, lease_until, limit, skip)
-            if not ids:
-                return []
-            placeholders, params = self._in("d", ids)
-            rows = self._query(cur, "SELECT d.id, d.endpoint_id, d.deal_id, d.attempts, d.message_id, m.body, e.url, "
-                                    "e.secret, e.previous_secret, e.previous_secret_expires_at FROM {deliveries} d "
-                                    "JOIN {messages} m ON m.id = d.message_id JOIN {endpoints} e ON "
-                                    f"e.id = d.endpoint_id WHERE d.id IN {placeholders} "
-                                    "ORDER BY d.next_attempt_at, d.id", **params)
+            rows = self._claim_rows(cur, now, lease_until, limit, skip)
         claimed = []
-        for r in rows:
+        for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"])):
             secrets = [r["secret"]]
             if r["previous_secret"] and r["previous_secret_expires_at"] and r["previous_secret_expires_at"] > now:
                 secrets.append(r["previous_secret"])
@@ -118,6 +114,14 @@ class DeliveryQueue(EndpointRows):
                 secrets, as_uuid(r["message_id"]), r["body"], r["attempts"], lease_until,
             ))
         return claimed
+
+    def _claimed(self, cur: Any, ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        placeholders, params = self._in("d", ids)
+        return self._query(cur, f"SELECT {CLAIMED_COLUMNS} FROM {{deliveries}} d JOIN {{messages}} m ON "
+                                f"m.id = d.message_id JOIN {{endpoints}} e ON e.id = d.endpoint_id "
+                                f"WHERE d.id IN {placeholders}", **params)
 
     def release(self, claimed: Sequence[Claimed]) -> None:
         """Give back the leases of deliveries that were not attempted (the sender stopped), so they go out at once."""
@@ -156,9 +160,12 @@ class DeliveryQueue(EndpointRows):
         """Any success ends a failing streak; 410 disables at once, a streak as long as `disable_after` too."""
         last_success = max((i for i, o in enumerate(results) if o.succeeded), default=None)
         failures = [o for o in results[(last_success + 1 if last_success is not None else 0):] if not o.succeeded]
-        if last_success is not None:
-            first_failure = failures[0].attempted_at if failures else None
-            self._exec(cur, "UPDATE {endpoints} SET failing_since = :t WHERE id = :id", id=endpoint_id, t=first_failure)
+        if last_success is not None and failures:
+            self._exec(cur, "UPDATE {endpoints} SET failing_since = :t WHERE id = :id", id=endpoint_id,
+                       t=failures[0].attempted_at)
+        elif last_success is not None:
+            self._exec(cur, "UPDATE {endpoints} SET failing_since = NULL WHERE id = :id AND failing_since IS NOT NULL",
+                       id=endpoint_id)
         elif failures:
             self._exec(cur, "UPDATE {endpoints} SET failing_since = :t WHERE id = :id AND failing_since IS NULL",
                        id=endpoint_id, t=failures[0].attempted_at)

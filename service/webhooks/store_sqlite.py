@@ -54,12 +54,12 @@ class SQLiteWebhookStore(WebhookStore, SQLiteTrackingRecorder):
     def wake_key(self) -> str:
         return f"sqlite:{self.datastore.pool.db_name}"
 
-    def _claim_ids(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
-                   skip: Sequence[UUID]) -> list[int]:
+    def _claim_rows(self, cur: Any, now: datetime, lease_until: datetime, limit: int,
+                    skip: Sequence[UUID]) -> list[dict[str, Any]]:
         due, params = self._due(skip)
         rows = self._query(cur, f"UPDATE {{deliveries}} SET lease_until = :lease_until WHERE id IN (SELECT d.id {due}) "
                                 "RETURNING id", now=now, lease_until=lease_until, limit=limit, **params)
-        return [r["id"] for r in rows]
+        return self._claimed(cur, [r["id"] for r in rows])
 
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
         """SQLite runs one writing transaction at a time: a group's writers are serialised already."""
