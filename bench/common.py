@@ -46,6 +46,12 @@ def statement_requests(deal_ids: list[str], events: int = 1) -> Callable[[random
     return lambda rng: prebuilt[rng.randrange(len(prebuilt))]
 
 
+def touch_all(url: str, deal_ids: list[str], clients: int = 16) -> None:
+    """One statement to every deal, so that a fresh server's writer holds them all before it is measured."""
+    pending = iter([request_bytes("POST", f"/deals/{deal_id}/events", STATEMENT) for deal_id in deal_ids])
+    drive(url, clients, lambda _: next(pending), seconds=600, warmup=0, max_requests=len(deal_ids))
+
+
 def median_range(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values), min(values), max(values)
 
