@@ -164,8 +164,9 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
         time.sleep(1)  # let the openings' deliveries go out: the measurement starts idle
         latencies = measure_latency(client, receiver, deal_ids, latency_events)
         client.delete(f"/webhooks/{endpoint['id']}")
-        figures.append(figure("webhook commit → receiver p95 (idle)", percentile(latencies, 95) * 1000, "ms",
-                              target="≤ 100 ms", note=f"p50 {percentile(latencies, 50) * 1000:.1f} ms, "
+        p95 = percentile(latencies, 95) * 1000
+        figures.append(figure("webhook commit → receiver p95 (idle)", p95, "ms", target="≤ 100 ms", met=p95 <= 100,
+                              note=f"p50 {percentile(latencies, 50) * 1000:.1f} ms, "
                                                       f"max {max(latencies) * 1000:.1f} ms, {len(latencies)} events"))
 
         endpoints = [client.post("/webhooks", json={"url": f"{receiver.url}/{n}"}).json()["id"] for n in range(2)]
@@ -192,8 +193,10 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
                               events / (handed_over - writing), "events/s",
                               note=f"{events} events written at {events / (written - writing):.0f}/s; the outbox had "
                                    f"handed all over {(handed_over - written) * 1000:.0f} ms after the last write"))
-        figures.append(figure(f"webhook deliveries/s ({backend}, local receiver)", expected / drained,
-                              "deliveries/s", library=ceiling, target="≥ 1,000/s on PostgreSQL",
+        rate = expected / drained
+        figures.append(figure(f"webhook deliveries/s ({backend}, local receiver)", rate, "deliveries/s",
+                              library=ceiling, target="≥ 1,000/s on PostgreSQL",
+                              met=rate >= 1000 if backend == "postgres" else None,
                               note=f"{expected} deliveries ({deals} deals × 2 endpoints, in order per deal) in "
                                    f"{drained:.1f} s; library = the same HTTP client alone, POSTs/s"))
     return {"figures": figures}
