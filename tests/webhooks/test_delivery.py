@@ -85,7 +85,7 @@ def test_filters_pick_event_types_with_wildcards_and_deal_ids(api: TestClient, r
     by_path = defaultdict(list)
     for r in receiver.received():
         by_path[r.path].append(r.webhook_id)
-    assert by_path["/hook/statements"] == [a_events[0]["event_id"], b_events[0]["event_id"]]
+    assert sorted(by_path["/hook/statements"]) == sorted([a_events[0]["event_id"], b_events[0]["event_id"]])
     assert by_path["/hook/b"] == [b_events[0]["event_id"]]
     assert sorted(by_path["/hook/all"]) == sorted([a_events[0]["event_id"], b_events[0]["event_id"]])
     for endpoint in (statements, only_b, everything):
