@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 
+from service.pg_tables import SerialTableCreation
 from service.projections.deal_list_sqlite import INDEXES
 from service.projections.deal_list_view import (
     APPLICATION_NAME,
@@ -67,7 +68,7 @@ def index_statements(t: Tables, suffix: str) -> list[str]:
     return statements
 
 
-class PostgresDealListView(DealListView, PostgresTrackingRecorder):
+class PostgresDealListView(SerialTableCreation, DealListView, PostgresTrackingRecorder):
     dialect = PostgresDialect()
 
     def __init__(self, datastore: PostgresDatastore, *, tracking_table_name: str, **kwargs: Any) -> None:

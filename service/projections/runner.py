@@ -26,10 +26,14 @@ def start_projection(
     settings: Settings, projection_class: type[Projection[Any]], view_class: type[TrackingRecorder],
     env: Mapping[str, str] | None = None,
 ) -> ProjectionRunner[DealsApplication, Any]:
-    """`env` adds to (or overrides) the projection's environment, e.g. smaller connection pools."""
+    """`env` adds to (or overrides) the projection's environment.
+
+    A runner reads the log and writes its view one transaction at a time, so its application and view get small
+    PostgreSQL pools: the psycopg pool opens its minimum at once, and every process runs several runners."""
+    small_pools = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "3"}
     return ProjectionRunner(
         application_class=DealsApplication,
         projection_class=projection_class,
         view_class=view_class,
-        env={**projection_env(settings, projection_class.name), **(env or {})},
+        env={**projection_env(settings, projection_class.name), **small_pools, **(env or {})},
     )

@@ -18,10 +18,13 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from service.idempotent_insert import IdempotentInsert
+from service.pg_tables import SerialTableCreation
 from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, timeline_rows
 
 
-class IndexedPostgresApplicationRecorder(IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder):
+class IndexedPostgresApplicationRecorder(
+    SerialTableCreation, IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder
+):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:
             # The library's insert function skips both the table lock (so the feed could pass over an event that

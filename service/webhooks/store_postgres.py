@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from service.pg_tables import SerialTableCreation
 from service.projections.exclusive import lock_key
 from service.webhooks.sql import Group
 from service.webhooks.store import WebhookStore
@@ -51,7 +52,7 @@ PREFIX = "webhook_"
 _PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
 
 
-class PostgresWebhookStore(WebhookStore, PostgresTrackingRecorder):
+class PostgresWebhookStore(SerialTableCreation, WebhookStore, PostgresTrackingRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = {t: self.table(t) for t in ("endpoints", "messages", "deliveries", "attempts", "notices")}
