@@ -12,6 +12,7 @@ from service.api.deps import AppDep, SettingsDep, expected_version, get_applicat
 from service.api.errors import responses
 from service.api.examples import openapi_event_examples
 from service.api.fastjson import json_response
+from service.api.response_examples import EVENT_PAGE, RECORDED, example
 from service.replay.history import Order, history_page
 
 router = APIRouter(prefix="/deals/{deal_id}/events", tags=["events"])
@@ -26,7 +27,7 @@ IfMatch = Annotated[
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Recorded,
-    responses=responses(404, 409, 412, 422),
+    responses={**responses(404, 409, 412, 422), **example(201, RECORDED)},
 )
 async def append_events(
     deal_id: UUID,
@@ -53,23 +54,39 @@ async def append_events(
     return json_response(body_out, status.HTTP_201_CREATED, headers)
 
 
-@router.get("", response_model=schemas.EventPage, responses=responses(404, 422))
+@router.get("", response_model=schemas.EventPage, responses={**responses(404, 422), **example(200, EVENT_PAGE)})
 def read_history(
     deal_id: UUID,
     app: AppDep,
     settings: SettingsDep,
     after_version: Annotated[int, Query(ge=0, le=2**63 - 1, description="In version order: start after it.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    types: Annotated[list[str] | None, Query(
-        alias="type", description="Only events of these types (repeat the parameter for several).",
-        openapi_examples={"conditions": {"value": ["condition_raised", "condition_satisfied"]}})] = None,
-    order: Annotated[Order, Query(
-        description="version: as recorded; occurred_at: as they happened in the world (ties by version).",
-        openapi_examples={"as they happened": {"value": "occurred_at"}})] = "version",
+    types: Annotated[
+        list[str] | None,
+        Query(
+            alias="type",
+            description="Only events of these types (repeat the parameter for several).",
+            openapi_examples={"conditions": {"value": ["condition_raised", "condition_satisfied"]}},
+        ),
+    ] = None,
+    order: Annotated[
+        Order,
+        Query(
+            description="version: as recorded; occurred_at: as they happened in the world (ties by version).",
+            openapi_examples={"as they happened": {"value": "occurred_at"}},
+        ),
+    ] = "version",
     cursor: Annotated[str | None, Query(max_length=40, description="next_cursor of the previous page.")] = None,
 ) -> dict:
     """The deal's events with their global positions, by version or by occurred_at, a page at a time."""
-    page = history_page(app, deal_id, limit=min(limit, settings.max_events_page), types=types or (), order=order,
-                        after_version=after_version, cursor=cursor)
+    page = history_page(
+        app,
+        deal_id,
+        limit=min(limit, settings.max_events_page),
+        types=types or (),
+        order=order,
+        after_version=after_version,
+        cursor=cursor,
+    )
     items = [mapping.event_out(event, position) for event, position in page.events]
     return {"items": items, "next_after_version": page.next_after_version, "next_cursor": page.next_cursor}

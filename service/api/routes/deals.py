@@ -13,6 +13,7 @@ from service.api.deps import AppDep, get_application
 from service.api.errors import responses
 from service.api.examples import DEAL_EXAMPLE
 from service.api.fastjson import json_response
+from service.api.response_examples import DEAL, DEAL_OPENED, example
 from service.replay.timetravel import deal_at
 
 router = APIRouter(prefix="/deals", tags=["deals"])
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/deals", tags=["deals"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.DealOut,
-    responses=responses(409, 422),
+    responses={**responses(409, 422), **example(201, DEAL_OPENED)},
 )
 async def open_deal(
     body: Annotated[schemas.DealCreate, Body(openapi_examples={"minerals deal": {"value": DEAL_EXAMPLE}})],
@@ -50,19 +51,34 @@ async def open_deal(
     return json_response(mapping.deal_out(recorded.deal), status.HTTP_201_CREATED, headers)
 
 
-@router.get("/{deal_id}", response_model=schemas.DealOut, responses=responses(404, 422))
+@router.get("/{deal_id}", response_model=schemas.DealOut, responses={**responses(404, 422), **example(200, DEAL)})
 def read_deal(
     deal_id: UUID,
     app: AppDep,
     response: Response,
-    version: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="The deal after its Nth event.",
-                                         openapi_examples={"after the withholding": {"value": 8}})] = None,
-    as_of: Annotated[AwareDatetime | None, Query(
-        description="The deal as it stood in the world then: events that occurred by this time.",
-        openapi_examples={"Munich, 14 Feb 2025": {"value": "2025-02-14T23:59:59+01:00"}})] = None,
-    known_at: Annotated[AwareDatetime | None, Query(
-        description="The deal as the service knew it then: events recorded by this time (combines with as_of).",
-        openapi_examples={"end of 2025": {"value": "2025-12-31T23:59:59Z"}})] = None,
+    version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**63 - 1,
+            description="The deal after its Nth event.",
+            openapi_examples={"after the withholding": {"value": 8}},
+        ),
+    ] = None,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="The deal as it stood in the world then: events that occurred by this time.",
+            openapi_examples={"Munich, 14 Feb 2025": {"value": "2025-02-14T23:59:59+01:00"}},
+        ),
+    ] = None,
+    known_at: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="The deal as the service knew it then: events recorded by this time (combines with as_of).",
+            openapi_examples={"end of 2025": {"value": "2025-12-31T23:59:59Z"}},
+        ),
+    ] = None,
 ) -> dict:
     """The deal as it stands now, or as it stood at a version or time; the ETag is its version."""
     deal = deal_at(app, deal_id, version=version, as_of=as_of, known_at=known_at).deal
