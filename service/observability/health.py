@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.api import schemas
 from service.api.errors import problem, responses
+from service.api.response_examples import example
 from service.observability.backlog import Readings, measure
 from service.observability.metrics import exposition
 from service.settings import Settings
@@ -18,13 +19,23 @@ log = logging.getLogger("deals.observability")
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=schemas.HealthOut)
+@router.get("/healthz", response_model=schemas.HealthOut, responses=example(200, {"status": "ok"}))
 def read_health() -> dict:
     """The process is up and serving requests (it checks nothing else)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=schemas.ReadinessOut, responses=responses(503))
+READY = {
+    "status": "ready",
+    "checks": {
+        "database": {"status": "ok", "position": 1180},
+        "projections": {"status": "ok", "detail": None, "lag": {"deal_list": 0, "webhook": 2}, "bound": 10000},
+        "webhooks": {"status": "ok", "depth": 3, "bound": 10000, "detail": None},
+    },
+}
+
+
+@router.get("/readyz", response_model=schemas.ReadinessOut, responses={**responses(503), **example(200, READY)})
 def read_readiness(request: Request) -> Any:
     """Ready for traffic: the database answers, and projections and the webhook backlog are within bounds."""
     checks = readiness(request.app.state.deals, request.app.state.settings)
@@ -37,7 +48,12 @@ def read_readiness(request: Request) -> Any:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text exposition"}},
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"example": 'deals_events_appended_total{type="proposal_tendered"} 3.0\n'}},
+            "description": "Prometheus text exposition",
+        }
+    },
 )
 def read_metrics(request: Request) -> Response:
     """Prometheus metrics of this process, and backlog gauges read from the database."""
