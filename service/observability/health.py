@@ -25,6 +25,7 @@ def read_health() -> dict:
     return {"status": "ok"}
 
 
+METRICS_EXAMPLE = 'deals_events_appended_total{type="proposal_tendered"} 3.0\n'
 READY = {
     "status": "ready",
     "checks": {
@@ -50,7 +51,7 @@ def read_readiness(request: Request) -> Any:
     response_class=Response,
     responses={
         200: {
-            "content": {CONTENT_TYPE_LATEST: {"example": 'deals_events_appended_total{type="proposal_tendered"} 3.0\n'}},
+            "content": {CONTENT_TYPE_LATEST: {"example": METRICS_EXAMPLE}},
             "description": "Prometheus text exposition",
         }
     },
