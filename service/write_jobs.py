@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -25,15 +26,16 @@ AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
 
 
 @dataclass(eq=False)
-class Job:
+class Job(ABC):
     deal_id: UUID
     also_save: AlsoSave = ()
     # A caller blocks on `future`; an async caller awaits `waiter`, settled on its own event loop.
     future: Future[Recorded] | None = None
     waiter: asyncio.Future[Recorded] | None = None
 
+    @abstractmethod
     def decide(self, cache: DealCache, fresh: bool) -> Deal:
-        raise NotImplementedError
+        """The deal with this job's events pending, decided on the cached (or, when `fresh`, stored) state."""
 
     def extras(self, deal: Deal) -> Sequence[Aggregate]:
         return self.also_save(deal) if callable(self.also_save) else self.also_save
