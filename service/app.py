@@ -88,7 +88,7 @@ class DealsApplication(Application[UUID]):
     def writer(self) -> Writer:
         """The group-commit writer thread, started on the first write (projection runners never start one)."""
         s = self.settings
-        return Writer(self, s.write_cache_size, s.write_batch_max, s.write_retries)
+        return Writer(self, s.write_cache_size, s.write_batch_max, s.write_retries, s.write_queue_timeout)
 
     @property
     def group_commit(self) -> bool:

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     write_mode: Literal["group", "naive"] = Field(
         "group", description="group: one writer thread saves concurrent commands together; naive: read, decide, save."
     )
+    write_queue_timeout: float = Field(
+        10.0, gt=0, description="Seconds a write may wait for the writer before it is withdrawn and answered 503."
+    )
     write_batch_max: int = Field(256, ge=1, description="Most commands the writer saves in one transaction.")
     write_cache_size: int = Field(10_000, ge=0, description="Deals the writer keeps in memory between commands.")
     gc_tuning: bool = Field(

@@ -32,6 +32,9 @@ class Job(ABC):
     # A caller blocks on `future`; an async caller awaits `waiter`, settled on its own event loop.
     future: Future[Recorded] | None = None
     waiter: asyncio.Future[Recorded] | None = None
+    # Set under the writer's lock: a job the writer has not taken yet may be withdrawn by a caller that stops waiting.
+    taken: bool = False
+    withdrawn: bool = False
 
     @abstractmethod
     def decide(self, cache: DealCache, fresh: bool) -> Deal:

@@ -23,10 +23,11 @@ import time
 import weakref
 from collections import defaultdict
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from prometheus_client import Histogram
 
 from service import runtime
@@ -47,14 +48,21 @@ SHARED_WINDOW = 60.0
 _STOP = object()
 
 
+class WriteNotAttempted(OperationalError):
+    """Raised when a write waited too long for the writer (the event store is unreachable) and was withdrawn."""
+
+
 class Writer:
     """The single writer thread of one DealsApplication (started on first use)."""
 
-    def __init__(self, app: DealsApplication, cache_size: int, batch_max: int, retries: int) -> None:
+    def __init__(
+        self, app: DealsApplication, cache_size: int, batch_max: int, retries: int, queue_timeout: float = 10.0
+    ) -> None:
         # Weak: an application dropped without close() is still collected (its __del__ closes it, and stops this).
         self._app = weakref.ref(app)
         self.cache = DealCache(app, cache_size)
         self.batch_max = batch_max
+        self.queue_timeout = queue_timeout
         self.retries = retries
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.carried: list[Job] = []
@@ -71,12 +79,30 @@ class Writer:
     def submit(self, job: Job) -> Recorded:
         job.future = Future()
         self._enqueue(job)
+        try:
+            return job.future.result(timeout=self.queue_timeout)
+        except FutureTimeout:
+            self._withdraw(job)
         return job.future.result()
 
     async def submit_async(self, job: Job) -> Recorded:
         job.waiter = asyncio.get_running_loop().create_future()
         self._enqueue(job)
+        try:
+            return await asyncio.wait_for(asyncio.shield(job.waiter), self.queue_timeout)
+        except TimeoutError:
+            self._withdraw(job)
         return await job.waiter
+
+    def _withdraw(self, job: Job) -> None:
+        """A job still queued after queue_timeout (the writer is stuck, e.g. on a database that went away) is
+        withdrawn and refused as unavailable: it was never attempted, so nothing of it is written. One the writer
+        has taken is in flight: its caller waits for the outcome."""
+        with self.lock:
+            if job.taken:
+                return
+            job.withdrawn = True
+        raise WriteNotAttempted(f"the write waited {self.queue_timeout:g} s for the event store and was not attempted")
 
     def _enqueue(self, job: Job) -> None:
         with self.lock:  # nothing is queued after the stop mark, so nothing is left waiting
@@ -149,6 +175,10 @@ class Writer:
                 self.stopping = True
                 break
             pending.append(item)
+        with self.lock:
+            pending = [job for job in pending if not job.withdrawn]
+            for job in pending:
+                job.taken = True
         batch: list[Job] = []
         deals: set[UUID] = set()
         for job in pending:

@@ -11,6 +11,7 @@ import pytest
 from service.app import DealsApplication, Recorded, StaleVersion, WriteConflict
 from service.settings import Settings
 from service.write_jobs import RecordJob
+from service.writer import WriteNotAttempted
 from tests.writer.helpers import (
     SaveSpy,
     Statements,
@@ -183,3 +184,23 @@ def test_stopping_the_writer_answers_every_caller(app: DealsApplication) -> None
     accepted = [r for r in results if isinstance(r, Recorded)]
     assert all(isinstance(r, Recorded) or "closed" in str(r) for r in results), results
     assert len(stored_statements(app, deal_id)) == len(accepted)
+
+
+def test_a_write_queued_behind_a_stuck_writer_is_withdrawn_unwritten_and_refused_as_unavailable(
+    settings: Settings,
+) -> None:
+    app = DealsApplication(settings=settings.model_copy(update={"write_queue_timeout": 0.3}))
+    try:
+        held, waiting = open_deals(app, 2)
+        said = Statements()
+        late = said.command()
+
+        with writer_held(app, held, queued=1):  # the withdrawn job stays queued until the writer drops it
+            outcome = in_threads([lambda: app.record(waiting, [late])])[0]
+
+        assert isinstance(outcome, WriteNotAttempted)
+        assert said.runs[late.statement_id] == 0  # type: ignore[attr-defined]
+        assert late.statement_id not in stored_statements(app, waiting)  # type: ignore[attr-defined]
+        assert isinstance(app.record(waiting, [said.command()]), Recorded)  # the writer carries on afterwards
+    finally:
+        app.close()
