@@ -9,8 +9,9 @@
 
 The long deal's events change its state without growing it (counter-proposals announced and negotiations reopened,
 deadlines moved, a role given and taken back), so the figures are about the history's length, not the state's size.
-The feed's events are copies, under new deal ids, of template deals written through the domain, inserted through
-the application recorder (so the timeline index is written too) in transactions of 10,000 events.
+The feed's events are copies, under new deal ids, of template deals written through the domain, stored through the
+application's mapper and recorder (so the timeline index and each event's feed JSON are written too) in
+transactions of 10,000 events.
 
     .venv/bin/python -m bench.replay [--backend sqlite|postgres] [--full]
 """
@@ -76,14 +77,15 @@ def long_deal(app: DealsApplication, events: int) -> tuple[uuid.UUID, list[datet
 
 
 def clone_feed(app: DealsApplication, events: int) -> None:
-    """`events` stored events: copies, under new ids, of template deals (a long deal's first 40 events)."""
-    templates = [app.recorder.select_events(long_deal(app, 40)[0]) for _ in range(5)]
+    """`events` stored events: copies, under new ids, of template deals (a long deal's first 40 events), stored
+    through the application's mapper as the service stores them (with their timeline rows and feed JSON)."""
+    templates = [list(app.events.get(long_deal(app, 40)[0])) for _ in range(5)]
     batch: list[Any] = []
     written = sum(len(t) for t in templates)
     while written < events:
         template = templates[written % len(templates)]
         deal_id = uuid.uuid4()
-        batch += [replace(stored, originator_id=deal_id) for stored in template]
+        batch += [app.mapper.to_stored_event(replace(event, originator_id=deal_id)) for event in template]
         written += len(template)
         if len(batch) >= 10_000:
             app.recorder.insert_events(batch)

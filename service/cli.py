@@ -11,11 +11,13 @@ from rich.table import Table
 
 from service.observability.logs import logging_config
 from service.projections.cli import projections_app
+from service.replay.feed_cli import feed_app
 from service.security.cli import app as keys_app
 
 app = typer.Typer(help="Track deals under negotiation and keep their whole history.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(projections_app, name="projections")
+app.add_typer(feed_app, name="feed")
 console = Console()
 
 

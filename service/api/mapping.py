@@ -7,14 +7,13 @@ from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from domain import Deal, DealEvent
 from domain.values import ConditionStatus, Party, Representative, Source, Speaker
 from service.api import schemas as s
+from service.api.event_json import ENVELOPE_FIELDS, event_id
 from service.app import Command
-
-ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 # Event type -> the Deal verb that records it.
 VERBS: dict[str, str] = {
@@ -69,11 +68,6 @@ OUTCOMES = {
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def event_id(deal_id: UUID, version: int) -> UUID:
-    """Events are identified by their place in their deal's log: stable, and the same on every read."""
-    return uuid5(deal_id, str(version))
 
 
 # ---- inbound ----------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Mapper, Notification, StoredEvent
 
 from domain.events import DealEvent
 from domain.timeline import corrected_occurred_at, target_of
+from service.api.event_json import FINGERPRINT, event_body, with_position
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -35,20 +36,25 @@ def from_us(us: int) -> datetime:
 
 @dataclass(frozen=True)
 class IndexedStoredEvent(StoredEvent):
-    """A stored event that also carries its timeline-index row (None for snapshots and non-deal events)."""
+    """A stored event that also carries its timeline-index row and its feed JSON (None for snapshots and
+    non-deal events; no feed JSON when events are encrypted at rest)."""
 
     timeline: tuple[int, int, int | None, int | None] | None = None
+    feed_body: bytes | None = None
 
 
 class TimelineMapper(Mapper[UUID]):
-    """The library's mapper (transcoder, compressor, cipher all as configured), plus the index fields."""
+    """The library's mapper (transcoder, compressor, cipher all as configured), plus the index fields and the
+    event's JSON for the global feed (which would be plain text beside encrypted events: not with a cipher)."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
         if not isinstance(domain_event, DealEvent):
             return stored
         row = index_row(domain_event)[2:]
-        return IndexedStoredEvent(stored.originator_id, stored.originator_version, stored.topic, stored.state, row)
+        body = event_body(domain_event) if self.cipher is None else None
+        return IndexedStoredEvent(stored.originator_id, stored.originator_version, stored.topic, stored.state, row,
+                                  body)
 
 
 def index_row(event: DealEvent) -> tuple[Any, ...]:
@@ -70,6 +76,17 @@ def timeline_rows(stored_events: Sequence[StoredEvent]) -> list[tuple[Any, ...]]
         (s.originator_id, s.originator_version, *s.timeline)
         for s in stored_events
         if isinstance(s, IndexedStoredEvent) and s.timeline is not None
+    ]
+
+
+def feed_rows(stored_events: Sequence[StoredEvent], positions: Sequence[int] | None) -> list[tuple[int, int, bytes]]:
+    """(position, fingerprint, JSON) of each event that carries its feed JSON, now that its position is known."""
+    if not positions:
+        return []
+    return [
+        (position, FINGERPRINT, with_position(s.feed_body, position))
+        for s, position in zip(stored_events, positions, strict=True)
+        if isinstance(s, IndexedStoredEvent) and s.feed_body is not None
     ]
 
 
@@ -95,8 +112,9 @@ class CutFacts:
     moved: list[tuple[int, int]]  # (fact version, corrected occurred_us) of the corrections known, in order
 
 
-# A feed row: (position, deal id as text with dashes, version, topic, stored state).
-FeedRow = tuple[int, str, int, str, bytes]
+# A feed row: (position, the event's JSON, ...) or, where that was not stored with the current fingerprint,
+# (position, None, deal id as text with dashes, version, topic, stored state).
+FeedRow = tuple[Any, ...]
 
 
 class TimelineRecorder(ABC):
@@ -137,7 +155,6 @@ class TimelineRecorder(ABC):
         """A page of the deal's events with their global positions and occurred_us, after the cursor
         (version order: (0, version); occurred order: (occurred_us, version))."""
 
-    @abstractmethod
     def select_feed(
         self,
         after: int,
@@ -146,4 +163,41 @@ class TimelineRecorder(ABC):
         deal_id: UUID | None = None,
         upto: int | None = None,
     ) -> list[FeedRow]:
-        """Events of every deal after the global position (and up to `upto`), in commit order, as raw rows."""
+        """Events of every deal after the global position (and up to `upto`), in commit order: each with its stored
+        JSON where that has the current fingerprint, else as its raw stored row."""
+        if not topics and deal_id is None and upto is None:
+            rows = self._stored_feed_page(after, limit)
+            if rows is not None:
+                return rows
+        return self.select_feed_rows(after, limit, topics, deal_id, upto)
+
+    def _stored_feed_page(self, after: int, limit: int) -> list[FeedRow] | None:
+        """The page from the feed table alone, when it holds current JSON for every event of the page's span
+        (None otherwise: the events table is joined then). A JSON row commits with its event, and a position only
+        commits once every lower one has committed or rolled back (one writer at a time on SQLite; the events
+        table's lock on PostgreSQL). So when the span up to a full page's last position holds as many events as
+        the page, none of them lacks its JSON. A short page's span is open-ended: an event committed since the
+        page was read makes the counts differ, and the page is read again with the join."""
+        rows = self.select_feed_json(after, limit)
+        if any(row[2] != FINGERPRINT for row in rows):
+            return None
+        end = rows[-1][0] if len(rows) == limit else 2**63 - 1
+        return rows if self.count_events(after, end, limit + 1) == len(rows) else None
+
+    @abstractmethod
+    def select_feed_json(self, after: int, limit: int) -> list[tuple[int, bytes, int]]:
+        """(position, JSON, fingerprint) from the feed table after the position, in order."""
+
+    @abstractmethod
+    def count_events(self, after: int, upto: int, cap: int) -> int:
+        """How many events have positions in (after, upto], counting at most `cap`."""
+
+    @abstractmethod
+    def select_feed_rows(
+        self, after: int, limit: int, topics: Sequence[str], deal_id: UUID | None, upto: int | None
+    ) -> list[FeedRow]:
+        """select_feed through the events table, joined to the feed table for the JSON where it is current."""
+
+    @abstractmethod
+    def replace_feed_json(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
+        """Store (position, fingerprint, JSON) rows, replacing what is stored for those positions (a backfill)."""

@@ -17,9 +17,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from service.api.event_json import FINGERPRINT
 from service.idempotent_insert import IdempotentInsert
 from service.pg_tables import SerialTableCreation
-from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, timeline_rows
+from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
 
 
 class IndexedPostgresApplicationRecorder(
@@ -33,9 +34,12 @@ class IndexedPostgresApplicationRecorder(
                              "events table's lock and on the insert hooks")
         super().__init__(datastore, events_table_name=events_table_name)
         self.timeline_table = events_table_name.replace("events", "timeline")
+        self.feed_table = events_table_name.replace("events", "feed")
         self.check_identifier_length(self.timeline_table)
+        self.check_identifier_length(self.feed_table)
         self.events = Identifier(self.datastore.schema, self.events_table_name)
         self.timeline = Identifier(self.datastore.schema, self.timeline_table)
+        self.feed = Identifier(self.datastore.schema, self.feed_table)
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {t} (originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
@@ -53,17 +57,31 @@ class IndexedPostgresApplicationRecorder(
                 "WHERE target_version IS NOT NULL").format(i=Identifier(f"{self.timeline_table}_annotations_idx"),
                                                            t=self.timeline)
         )
+        # Each event's JSON as the feed serves it, by position (replay/index.py, api/event_json.py).
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {f} (position bigint PRIMARY KEY, fingerprint integer NOT NULL, "
+                "json bytea NOT NULL)").format(f=self.feed)
+        )
         self.insert_timeline_statement = SQL(
             "INSERT INTO {t} SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::bigint[], %s::bigint[], "
             "%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING"
         ).format(t=self.timeline, id_type=Identifier(self.datastore.originator_id_type))
+        # Both in one round trip, inside the events' transaction.
+        self.insert_timeline_and_feed_statement = SQL(
+            "WITH timeline AS ({timeline}) "
+            "INSERT INTO {f} SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::bytea[]) ON CONFLICT DO NOTHING"
+        ).format(timeline=self.insert_timeline_statement, f=self.feed)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         rows = timeline_rows(stored_events)
-        if rows:
+        feed = feed_rows(stored_events, notification_ids)
+        if rows and feed:
+            with curs.connection.cursor() as index_cursor:
+                index_cursor.execute(self.insert_timeline_and_feed_statement, _columns(rows) + _columns(feed))
+        elif rows:
             with curs.connection.cursor() as index_cursor:
                 index_cursor.execute(self.insert_timeline_statement, _columns(rows))
         return notification_ids
@@ -153,30 +171,56 @@ class IndexedPostgresApplicationRecorder(
             for n, v, topic, state, occ in self._query(statement, params)
         ]
 
-    def select_feed(
-        self,
-        after: int,
-        limit: int,
-        topics: Sequence[str] = (),
-        deal_id: UUID | None = None,
-        upto: int | None = None,
+    def select_feed_rows(
+        self, after: int, limit: int, topics: Sequence[str], deal_id: UUID | None, upto: int | None
     ) -> list[FeedRow]:
-        where = SQL("notification_id > %(after)s")
+        where = SQL("e.notification_id > %(after)s")
         if upto is not None:
-            where += SQL(" AND notification_id <= %(upto)s")
+            where += SQL(" AND e.notification_id <= %(upto)s")
         if deal_id is not None:
-            where += SQL(" AND originator_id = %(d)s")
+            where += SQL(" AND e.originator_id = %(d)s")
         if topics:
-            where += SQL(" AND topic = ANY(%(topics)s)")
+            where += SQL(" AND e.topic = ANY(%(topics)s)")
         statement = SQL(
-            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {e} "
-            "WHERE {where} ORDER BY notification_id LIMIT %(limit)s"
-        ).format(e=self.events, where=where)
-        params = {"after": after, "upto": upto, "d": deal_id, "topics": list(topics), "limit": limit}
+            # The raw event only where its JSON is missing or stale. (The bound on f.position keeps the merge
+            # join from reading the feed table from its start.)
+            "SELECT e.notification_id, f.json, CASE WHEN f.json IS NULL THEN e.originator_id::text END, "
+            "e.originator_version, e.topic, CASE WHEN f.json IS NULL THEN e.state END FROM {e} AS e "
+            "LEFT JOIN {f} AS f ON f.position = e.notification_id AND f.position > %(after)s "
+            "AND f.fingerprint = %(fingerprint)s WHERE {where} ORDER BY e.notification_id LIMIT %(limit)s"
+        ).format(e=self.events, f=self.feed, where=where)
+        params = {"after": after, "upto": upto, "d": deal_id, "topics": list(topics), "limit": limit,
+                  "fingerprint": FINGERPRINT}
+        return self._binary_query(statement, params)
+
+    def select_feed_json(self, after: int, limit: int) -> list[tuple[int, bytes, int]]:
+        # The fingerprint is checked by the caller rather than in the query: without statistics yet (a fresh
+        # table), a filter on it makes the planner expect few rows, and sort the whole rest of the table per page.
+        statement = SQL(
+            "SELECT position, json, fingerprint FROM {f} WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(f=self.feed)
+        return self._binary_query(statement, (after, limit))
+
+    def count_events(self, after: int, upto: int, cap: int) -> int:
+        statement = SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM {e} WHERE notification_id > %s AND notification_id <= %s "
+            "LIMIT %s) AS span"
+        ).format(e=self.events)
+        return self._query(statement, (after, upto, cap))[0][0]  # type: ignore[no-any-return]
+
+    def _binary_query(self, statement: Composed | SQL, params: Any) -> list[Any]:
         # Binary results: bytea arrives as bytes without hex decoding.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
             curs.execute(statement, params)
-            return curs.fetchall()  # type: ignore[return-value]
+            return curs.fetchall()
+
+    def replace_feed_json(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
+        statement = SQL(
+            "INSERT INTO {f} SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::bytea[]) ON CONFLICT (position) "
+            "DO UPDATE SET fingerprint = excluded.fingerprint, json = excluded.json"
+        ).format(f=self.feed)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(statement, _columns(rows))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:

@@ -11,7 +11,8 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor
 
-from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, timeline_rows
+from service.api.event_json import FINGERPRINT
+from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
 from service.sqlite_polling import PollingSQLiteApplicationRecorder
 
 
@@ -24,8 +25,10 @@ def _dashed(hex_id: str) -> str:
 class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicationRecorder):
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
         self.timeline_table = events_table_name.replace("events", "timeline")
+        self.feed_table = events_table_name.replace("events", "feed")
         super().__init__(datastore, events_table_name)
         self.insert_timeline_statement = f"INSERT OR IGNORE INTO {self.timeline_table} VALUES (?,?,?,?,?,?)"
+        self.insert_feed_statement = f"INSERT OR IGNORE INTO {self.feed_table} VALUES (?,?,?)"
 
     def construct_create_table_statements(self) -> list[str]:
         t = self.timeline_table
@@ -37,6 +40,9 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
             f"CREATE INDEX IF NOT EXISTS {t}_occurred ON {t} (originator_id, occurred_us, originator_version)",
             f"CREATE INDEX IF NOT EXISTS {t}_annotations ON {t} (originator_id, originator_version) "
             "WHERE target_version IS NOT NULL",
+            # Each event's JSON as the feed serves it, by position (replay/index.py, api/event_json.py).
+            f"CREATE TABLE IF NOT EXISTS {self.feed_table} (position INTEGER PRIMARY KEY, "
+            "fingerprint INTEGER NOT NULL, json BLOB NOT NULL)",
         ]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
@@ -44,6 +50,9 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
         rows = timeline_rows(stored_events)
         if rows:
             c.executemany(self.insert_timeline_statement, [(r[0].hex, *r[1:]) for r in rows])
+        feed = feed_rows(stored_events, notification_ids)
+        if feed:
+            c.executemany(self.insert_feed_statement, feed)
         return notification_ids
 
     @contextmanager
@@ -134,28 +143,42 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
                 for rowid, v, topic, state, occ in c.fetchall()
             ]
 
-    def select_feed(
-        self,
-        after: int,
-        limit: int,
-        topics: Sequence[str] = (),
-        deal_id: UUID | None = None,
-        upto: int | None = None,
+    def select_feed_rows(
+        self, after: int, limit: int, topics: Sequence[str], deal_id: UUID | None, upto: int | None
     ) -> list[FeedRow]:
-        where, params = "rowid > ?", [after]
+        where, params = "e.rowid > ?", [after]
         if upto is not None:
-            where += " AND rowid <= ?"
+            where += " AND e.rowid <= ?"
             params.append(upto)
         if deal_id is not None:
-            where += " AND originator_id = ?"
+            where += " AND e.originator_id = ?"
             params.append(deal_id.hex)  # type: ignore[arg-type]
         if topics:
-            where += f" AND topic IN ({','.join('?' * len(topics))})"
+            where += f" AND e.topic IN ({','.join('?' * len(topics))})"
             params += list(topics)  # type: ignore[arg-type]
         with self._reading() as c:
             c.execute(
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-                f"WHERE {where} ORDER BY rowid LIMIT ?",
-                [*params, limit],
+                # The raw event only where its JSON is missing or stale.
+                "SELECT e.rowid, f.json, iif(f.json IS NULL, e.originator_id, NULL), e.originator_version, e.topic, "
+                f"iif(f.json IS NULL, e.state, NULL) FROM {self.events_table_name} AS e "
+                f"LEFT JOIN {self.feed_table} AS f ON f.position = e.rowid AND f.fingerprint = ? "
+                f"WHERE {where} ORDER BY e.rowid LIMIT ?",
+                [FINGERPRINT, *params, limit],
             )
-            return [(p, _dashed(d), v, t, s) for p, d, v, t, s in c.fetchall()]
+            return [row if row[1] is not None else (row[0], None, _dashed(row[2]), *row[3:]) for row in c.fetchall()]
+
+    def select_feed_json(self, after: int, limit: int) -> list[tuple[int, bytes, int]]:
+        with self._reading() as c:
+            c.execute(f"SELECT position, json, fingerprint FROM {self.feed_table} WHERE position > ? "
+                      "ORDER BY position LIMIT ?", (after, limit))
+            return c.fetchall()  # type: ignore[no-any-return]
+
+    def count_events(self, after: int, upto: int, cap: int) -> int:
+        with self._reading() as c:
+            c.execute(f"SELECT count(*) FROM (SELECT 1 FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                      "LIMIT ?)", (after, upto, cap))
+            return c.fetchone()[0]  # type: ignore[no-any-return]
+
+    def replace_feed_json(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(f"INSERT OR REPLACE INTO {self.feed_table} VALUES (?,?,?)", rows)

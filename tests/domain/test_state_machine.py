@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import hypothesis.strategies as st
+import orjson
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -33,6 +34,9 @@ from domain.values import (
     Speaker,
     Stance,
 )
+from service.api.feed import FeedReader
+from service.api.mapping import event_out
+from service.api.schemas import EventOut
 from service.app import DealsApplication
 from service.settings import Settings
 from tests.domain.deals import perform, state_of
@@ -245,6 +249,13 @@ class NegotiationMachine(RuleBasedStateMachine):
 
         version = data.draw(st.integers(1, self.deal.version), label="version")
         assert state_of(self.app.repository.get(self.deal.id, version=version)) == state_of(fold(stored[:version]))
+
+        # The feed's JSON, stored with each event, is what the API's schema makes of the event.
+        page = FeedReader(self.app).page(0, 10_000, deal_id=self.deal.id)
+        assert [orjson.loads(item) for item in page.items] == [
+            EventOut.model_validate(event_out(e, p)).model_dump(mode="json")
+            for e, p in zip(stored, page.positions, strict=True)
+        ]
 
     # ---- what always holds -----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from psycopg.sql import SQL
 
 from service.demo import OPENING, STORY
 
@@ -41,3 +42,14 @@ def problem(client: TestClient, url: str, **params: Any) -> dict[str, Any]:
     response = client.get(url, params=params)
     assert response.headers["content-type"] == "application/problem+json", response.text
     return {"status": response.status_code, **response.json()}
+
+
+def forget_feed_json(app: Any, *positions: int) -> None:
+    """As a store written before the feed kept each event's JSON (all of it, or at these positions)."""
+    recorder = app.recorder
+    where = f" WHERE position IN ({','.join(str(int(p)) for p in positions)})" if positions else ""
+    with recorder.datastore.transaction(commit=True) as cursor:
+        if hasattr(recorder, "feed"):  # PostgreSQL: a schema-qualified identifier
+            cursor.execute(SQL("DELETE FROM {}").format(recorder.feed) + SQL(where))  # type: ignore[arg-type]
+        else:
+            cursor.execute(f"DELETE FROM {recorder.feed_table}{where}")

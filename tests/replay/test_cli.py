@@ -7,10 +7,11 @@ import sys
 
 from fastapi.testclient import TestClient
 
+from service.api.feed import FeedReader
 from service.api.main import create_app
 from service.settings import Settings
 from tests.reliability.servers import ROOT, service_env
-from tests.replay.helpers import END_OF_14_FEB, record_story
+from tests.replay.helpers import END_OF_14_FEB, forget_feed_json, record_story
 
 
 def _replay(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -49,3 +50,24 @@ def test_replay_outside_the_history_says_why_and_fails(settings: Settings) -> No
     assert "version must be between 1 and 13" in too_far.stdout
     assert naive.returncode == 1
     assert "--as-of must include a timezone offset" in naive.stdout
+
+
+def test_feed_backfill_stores_the_json_of_events_recorded_without_it(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        deal_id = record_story(client)
+        history = client.get(f"/deals/{deal_id}/events", params={"limit": 1000}).json()["items"]
+        app = client.app.state.deals  # type: ignore[attr-defined]
+        forget_feed_json(app)
+        before = [row[1] for row in FeedReader(app).recorder.select_feed(0, 1000)]
+
+        backfilled = subprocess.run([sys.executable, "-m", "service.cli", "feed", "backfill"], cwd=ROOT,
+                                    env=service_env(database_url=settings.database_url,
+                                                    postgres_schema=settings.postgres_schema),
+                                    capture_output=True, text=True, timeout=60)
+        after = [row[1] for row in FeedReader(app).recorder.select_feed(0, 1000)]
+        feed = client.get("/events", params={"limit": 1000}).json()["items"]
+
+    assert backfilled.returncode == 0, backfilled.stderr
+    assert "stored the feed JSON of 13 events" in backfilled.stdout
+    assert before == [None] * 13 and None not in after and len(after) == 13
+    assert feed == history

@@ -5,12 +5,17 @@ from __future__ import annotations
 import base64
 import os
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from service.api import feed as feed_module
+from service.api.event_json import FINGERPRINT
+from service.api.feed import FeedReader, backfill
 from service.api.main import create_app
+from service.replay import index, postgres_index, sqlite_index
 from service.settings import Settings
-from tests.replay.helpers import post, problem, record_story
+from tests.replay.helpers import forget_feed_json, post, problem, record_story
 
 
 def _feed(client: TestClient, **params: object) -> dict:
@@ -73,7 +78,54 @@ def test_the_feed_refuses_unknown_types_and_bad_positions(client: TestClient) ->
     assert (negative["status"], negative["errors"][0]["field"]) == (422, "after")
 
 
-def test_with_encrypted_storage_the_feed_decodes_through_the_mapper_with_the_same_bodies(
+def _without_json(client: TestClient) -> int:
+    """How many events the feed had to decode because their JSON was not stored (under this fingerprint)."""
+    reader = FeedReader(client.app.state.deals)  # type: ignore[attr-defined]
+    return sum(1 for row in reader.recorder.select_feed(0, 100_000) if row[1] is None)
+
+
+def test_each_event_is_stored_with_its_feed_json(client: TestClient) -> None:
+    deal_id = record_story(client)
+
+    feed = _read_all(client, limit=1000)
+
+    assert len(feed) == 13 and _without_json(client) == 0
+    assert feed == client.get(f"/deals/{deal_id}/events", params={"limit": 1000}).json()["items"]
+
+
+def test_events_whose_json_is_missing_are_decoded_in_their_place(client: TestClient) -> None:
+    _, second = _two_interleaved_deals(client)
+    whole = _read_all(client, limit=1000)
+    forget_feed_json(client.app.state.deals, 1, 7, 8, 14, 28)  # type: ignore[attr-defined]
+
+    pages = [_read_all(client, limit=limit) for limit in (1, 5, 7, 1000)]
+    of_second = _feed(client, deal_id=second, limit=1000)["items"]
+
+    assert all(page == whole for page in pages)
+    assert _without_json(client) == 5
+    assert of_second == [e for e in whole if e["deal_id"] == second]
+
+
+def test_json_stored_under_another_fingerprint_is_not_served_until_the_backfill_stores_it_again(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deal_id = record_story(client)
+    history = client.get(f"/deals/{deal_id}/events", params={"limit": 1000}).json()["items"]
+    # As after an upgrade that changed an event class or the API's schema.
+    for module in (index, sqlite_index, postgres_index, feed_module):
+        monkeypatch.setattr(module, "FINGERPRINT", FINGERPRINT + 1)
+
+    stale = _without_json(client)
+    served = _read_all(client, limit=5)
+    refreshed = backfill(client.app.state.deals, page=4)  # type: ignore[attr-defined]
+    again = backfill(client.app.state.deals)  # type: ignore[attr-defined]
+
+    assert stale == 13 and served == history
+    assert (refreshed, again, _without_json(client)) == (13, 0, 0)
+    assert _read_all(client, limit=1000) == history
+
+
+def test_with_encrypted_storage_no_json_is_stored_and_the_feed_decodes_through_the_mapper(
     sqlite_settings: Settings,
 ) -> None:
     key = SecretStr(base64.b64encode(os.urandom(32)).decode())
@@ -83,7 +135,8 @@ def test_with_encrypted_storage_the_feed_decodes_through_the_mapper_with_the_sam
 
         feed = _read_all(client, limit=4)
         history = client.get(f"/deals/{deal_id}/events", params={"limit": 1000}).json()["items"]
-        reader = client.app.state.feed_reader  # type: ignore[attr-defined]
+        without_json = _without_json(client)
+        with pytest.raises(ValueError, match="encrypted"):
+            backfill(client.app.state.deals)  # type: ignore[attr-defined]
 
-    assert reader.raw is False
-    assert feed == history
+    assert feed == history and without_json == 13

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+import orjson
+
 from domain import Deal, DomainError
 from domain.values import Party, PartyKind, Role, Source, Speaker, Stance
 from service.api.feed import FeedReader
@@ -57,7 +59,8 @@ def _reader(reader: FeedReader, done: threading.Event, seen: list[tuple[int, str
     while True:
         finished = done.is_set()  # read on at least once after the writers have finished
         page = reader.page(after, 7)
-        seen += [(e["position"], str(e["deal_id"]), e["version"]) for e in page.items]
+        events = [orjson.loads(item) for item in page.items]
+        seen += [(e["position"], e["deal_id"], e["version"]) for e in events]
         after = page.next_after
         if finished and not page.has_more:
             return

@@ -1,0 +1,92 @@
+"""An event as the API shows it (schemas.EventOut), serialised straight to JSON bytes.
+
+The global feed serves millions of events. Each event's JSON is built once, when it is stored (in the same
+transaction, see replay/feed_items.py), so a catch-up only copies bytes. The bodies are the same as the history's
+(mapping.event_out through pydantic): orjson writes value objects field by field, enums by value and tuples as
+lists, as mapping.jsonable does; times go through isoformat() as jsonable writes them.
+"""
+
+from __future__ import annotations
+
+import typing
+import zlib
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+import orjson
+
+from domain import DealEvent
+from service.api import schemas
+
+ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+# Bump when the way an event becomes JSON changes in a way the fingerprint below cannot see.
+LAYOUT = 1
+
+
+def event_id(deal_id: UUID, version: int) -> UUID:
+    """Events are identified by their place in their deal's log: stable, and the same on every read."""
+    return uuid5(deal_id, str(version))
+
+
+def event_json(event: DealEvent, position: int) -> bytes:
+    """The event as one item of GET /events."""
+    return with_position(event_body(event), position)
+
+
+def event_body(event: DealEvent) -> bytes:
+    """The event's JSON without its position (which is only known once the event is inserted)."""
+    envelope = orjson.dumps(
+        {
+            "event_id": event_id(event.originator_id, event.originator_version),
+            "deal_id": event.originator_id,
+            "version": event.originator_version,
+            "type": event.type_name,
+            "occurred_at": _envelope_time(event.occurred_at),
+            "recorded_at": _envelope_time(event.timestamp),
+        }
+    )
+    data = {k: v for k, v in vars(event).items() if k not in ENVELOPE_FIELDS}
+    return b'%s,"data":%s}' % (envelope[:-1], orjson.dumps(data, default=_isoformat, option=_DATA))
+
+
+def with_position(body: bytes, position: int) -> bytes:
+    return b'{"position":%d,%s' % (position, body[1:])
+
+
+_DATA = orjson.OPT_PASSTHROUGH_DATETIME  # times as isoformat() writes them (orjson drops seconds of an offset)
+
+
+def _isoformat(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _envelope_time(moment: datetime) -> str:
+    """As pydantic writes the envelope's times: UTC as Z, other offsets as they are."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _event_classes() -> list[type[DealEvent]]:
+    found, todo = {}, [DealEvent]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            found[f"{sub.__module__}:{sub.__qualname__}"] = sub
+            todo.append(sub)
+    return [found[topic] for topic in sorted(found)]
+
+
+def _fingerprint() -> int:
+    """Changes when the JSON of a stored event could change: the EventOut schema, an event class, its fields or
+    its version (upcasting), or LAYOUT. Stored JSON of another fingerprint is not served (feed_items.py)."""
+    parts: list[Any] = [LAYOUT, schemas.EventOut.model_json_schema()]
+    for cls in _event_classes():
+        hints = typing.get_type_hints(cls)
+        parts.append([cls.__module__, cls.__qualname__, getattr(cls, "class_version", 1), sorted(map(str, hints))])
+    return zlib.crc32(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)) & 0x7FFFFFFF
+
+
+FINGERPRINT = _fingerprint()
