@@ -6,7 +6,7 @@ All are immutable. Sequences are tuples so that two equal values compare equal h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from domain.errors import InvalidValue
@@ -85,10 +85,16 @@ def _require_text(value: str, field: str) -> None:
     _require(isinstance(value, str) and value.strip() != "", field, "must not be empty")
 
 
+_MINUTE, _NO_TIME = timedelta(minutes=1), timedelta(0)
+
+
 def require_aware(value: datetime | None, field: str) -> None:
     """Times in the world carry their offset: 30 April in Washington is 1 May in Kyiv."""
     if value is not None:
-        _require(value.tzinfo is not None and value.utcoffset() is not None, field, "must include a timezone offset")
+        offset = value.utcoffset() if value.tzinfo is not None else None
+        _require(offset is not None, field, "must include a timezone offset")
+        # As ISO 8601 and RFC 3339 write offsets (a zone's local mean time, e.g. +02:02:04, has no such form).
+        _require(offset % _MINUTE == _NO_TIME, field, "must have an offset of whole minutes")  # type: ignore[operator]
         # 9999-12-31T23:59-23:00 is no time in UTC: readers that normalise it (views, webhooks) would fail on it.
         _require(_fits_utc(value), field, "must fall within the years 1 to 9999 in UTC")
 

@@ -2,15 +2,17 @@
 
 The global feed serves millions of events. Each event's JSON is built once, when it is stored (in the same
 transaction, see replay/feed_items.py), so a catch-up only copies bytes. The bodies are the same as the history's
-(mapping.event_out through pydantic): orjson writes value objects field by field, enums by value and tuples as
-lists, as mapping.jsonable does; times go through isoformat() as jsonable writes them.
+(mapping.event_out through pydantic): orjson writes value objects field by field, enums by value, tuples as lists
+and times as isoformat() does (the domain only admits offsets of whole minutes, which is all orjson writes), as
+mapping.jsonable does; the envelope's times in UTC end in Z, as pydantic writes them.
 """
 
 from __future__ import annotations
 
 import typing
 import zlib
-from datetime import datetime
+from decimal import Decimal
+from hashlib import sha1
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -38,35 +40,36 @@ def event_body(event: DealEvent) -> bytes:
     """The event's JSON without its position (which is only known once the event is inserted)."""
     envelope = orjson.dumps(
         {
-            "event_id": event_id(event.originator_id, event.originator_version),
+            "event_id": _event_id_text(event.originator_id, event.originator_version),
             "deal_id": event.originator_id,
             "version": event.originator_version,
             "type": event.type_name,
-            "occurred_at": _envelope_time(event.occurred_at),
-            "recorded_at": _envelope_time(event.timestamp),
-        }
+            "occurred_at": event.occurred_at,
+            "recorded_at": event.timestamp,
+        },
+        option=orjson.OPT_UTC_Z,
     )
     data = {k: v for k, v in vars(event).items() if k not in ENVELOPE_FIELDS}
-    return b'%s,"data":%s}' % (envelope[:-1], orjson.dumps(data, default=_isoformat, option=_DATA))
+    return b'%s,"data":%s}' % (envelope[:-1], orjson.dumps(data, default=_decimal))
 
 
 def with_position(body: bytes, position: int) -> bytes:
     return b'{"position":%d,%s' % (position, body[1:])
 
 
-_DATA = orjson.OPT_PASSTHROUGH_DATETIME  # times as isoformat() writes them (orjson drops seconds of an offset)
+_VARIANT = "89ab"
 
 
-def _isoformat(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
+def _event_id_text(deal_id: UUID, version: int) -> str:
+    """str(event_id(deal_id, version)), without building the UUID (a third of the cost of an event's JSON)."""
+    h = sha1(deal_id.bytes + b"%d" % version).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+
+
+def _decimal(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _envelope_time(moment: datetime) -> str:
-    """As pydantic writes the envelope's times: UTC as Z, other offsets as they are."""
-    text = moment.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _event_classes() -> list[type[DealEvent]]:

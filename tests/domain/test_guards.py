@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -359,6 +359,16 @@ def test_naive_times_are_refused(command: Callable[[Deal], None], field: str) ->
 def test_a_deal_cannot_be_opened_at_a_naive_time() -> None:
     with pytest.raises(InvalidValue):
         Deal.open(uuid.uuid4(), "naive", datetime(2025, 2, 12, 9))
+
+
+def test_an_offset_that_is_not_whole_minutes_is_refused() -> None:
+    deal = deal_in(S.PROPOSED)
+    local_mean_time = timezone(timedelta(hours=2, minutes=2, seconds=4))  # Kyiv's before 1880
+
+    error = refused(deal, InvalidValue,
+                    lambda d: d.withhold_signing("UA", later(d).astimezone(local_mean_time)))
+
+    assert (error.details["field"], error.details["reason"]) == ("occurred_at", "must have an offset of whole minutes")
 
 
 # ---- corrections and retractions -----------------------------------------------------------------------------
