@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ class PendingClaim:
     request: str
     expired: IdempotencyKey | None = None  # the record of an expired use of the key, claimed again
     taken: bool = False  # a write has carried the claim (its outcome decides whether it was stored)
+    body: bytes = field(default=b"", repr=False)  # the request's body (to rebuild a lost answer)
 
     def aggregates(self, deal: Any) -> list[Aggregate]:
         """A fresh record for each attempt: an attempt that lost a race must not leave events pending."""

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import problem
 from service.idempotency.context import CURRENT, PendingClaim
+from service.idempotency.rebuild import rebuilt_answer
 from service.idempotency.record import IdempotencyKey, key_id
 from service.limits.body import read_body, replay_body
 from service.observability.metrics import IDEMPOTENCY_REJECTIONS, IDEMPOTENT_REPLAYS
@@ -94,7 +95,7 @@ class IdempotencyMiddleware:
         deals = scope["app"].state.deals
         principal = scope.get("state", {}).get("api_key_id") or "open"
         claim = PendingClaim(key_id(principal, "POST", scope["path"], key), fingerprint(scope, body),
-                             f"POST {scope['path']}")
+                             f"POST {scope['path']}", body=body)
         async with self._turn(claim.key_id):
             await self._serve(claim, deals, scope, receive, send)
 
@@ -167,6 +168,11 @@ class IdempotencyMiddleware:
             await anyio.sleep(0.05)
             record = await self._load(deals, claim.key_id) or record
         if record.answer is None:
+            # Still none: the process that wrote died before keeping its answer (or is very slow): rebuild it.
+            rebuilt = await anyio.to_thread.run_sync(self._rebuild, deals, record, claim)
+            if rebuilt is not None:
+                record = rebuilt
+        if record.answer is None:
             IDEMPOTENCY_REJECTIONS.labels("in_progress").inc()
             await problem(409, "idempotency_in_progress", "a request with this Idempotency-Key was recorded but its "
                           "answer is not available yet; retry shortly, or read the deal", field="Idempotency-Key",
@@ -187,6 +193,28 @@ class IdempotencyMiddleware:
                 return None
 
         return await anyio.to_thread.run_sync(load)
+
+    @staticmethod
+    def _rebuild(deals: Any, record: IdempotencyKey, claim: PendingClaim) -> IdempotencyKey | None:
+        """The record answered from the log (and kept so, unless its writer kept its own meanwhile); None when the
+        claim names no deal write."""
+        try:
+            response = rebuilt_answer(deals, record, claim.body)
+        except Exception:
+            log.warning("idempotency: the answer to %s could not be rebuilt", claim.request, exc_info=True)
+            return None
+        if response is None:
+            return None
+        headers = {k: v for k, v in response.headers.items() if k.encode("latin-1") not in NOT_KEPT}
+        record.respond(response.status_code, headers, bytes(response.body).decode())
+        try:
+            deals.save(record)
+            log.info("idempotency: rebuilt the lost answer to %s from the log", claim.request)
+        except IntegrityError:
+            log.info("idempotency: the answer to %s was kept by its own request meanwhile", claim.request)
+        except Exception:
+            log.warning("idempotency: the rebuilt answer to %s could not be kept", claim.request, exc_info=True)
+        return record
 
     def _keep(self, deals: Any, claim: PendingClaim, captured: Captured) -> None:
         """Store the answer on the claim the write saved (or, for a route that wrote no deal, claim and answer now)."""

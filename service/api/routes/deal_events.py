@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
+from domain import DealEvent
 from service.api import mapping, schemas
 from service.api.deps import AppDep, SettingsDep, expected_version, get_application
 from service.api.errors import responses
@@ -46,11 +48,19 @@ async def append_events(
     now = mapping.now()
     commands = [mapping.to_command(item, now) for item in batch]
     recorded = await app.record_async(deal_id, commands, expected_version=expected_version(if_match))
-    headers = {"ETag": f'"{recorded.version}"', "Location": f"/deals/{deal_id}"}
-    if recorded.position is not None:
-        headers["Deals-Position"] = str(recorded.position)
-    events = [mapping.event_out(r.domain_event, r.notification.id) for r in recorded.recordings]  # type: ignore[arg-type]
-    body_out = {"deal_id": deal_id, "version": recorded.version, "position": recorded.position, "events": events}
+    written = [(r.domain_event, r.notification.id) for r in recorded.recordings]
+    return recorded_answer(deal_id, recorded.version, written)  # type: ignore[arg-type]
+
+
+def recorded_answer(deal_id: UUID, version: int, written: Sequence[tuple[DealEvent, int]]) -> Response:
+    """The answer to an append: the events written, with their positions (also rebuilt from the log for a retry
+    whose first answer was lost)."""
+    position = written[-1][1] if written else None
+    headers = {"ETag": f'"{version}"', "Location": f"/deals/{deal_id}"}
+    if position is not None:
+        headers["Deals-Position"] = str(position)
+    events = [mapping.event_out(event, at) for event, at in written]
+    body_out = {"deal_id": deal_id, "version": version, "position": position, "events": events}
     return json_response(body_out, status.HTTP_201_CREATED, headers)
 
 

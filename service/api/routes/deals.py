@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
+from domain import Deal
 from service.api import mapping, schemas
 from service.api.deps import AppDep, get_application
 from service.api.errors import responses
@@ -44,11 +45,16 @@ async def open_deal(
         predecessor_deal_id=str(body.predecessor_deal_id) if body.predecessor_deal_id else None,
         sources=tuple(mapping.to_source(s) for s in body.sources),
     )
-    headers = {"Location": f"/deals/{recorded.deal_id}", "ETag": f'"{recorded.version}"'}
-    if recorded.position is not None:
-        headers["Deals-Position"] = str(recorded.position)
     assert recorded.deal is not None
-    return json_response(mapping.deal_out(recorded.deal), status.HTTP_201_CREATED, headers)
+    return opened_answer(recorded.deal, recorded.position)
+
+
+def opened_answer(deal: Deal, position: int | None) -> Response:
+    """The answer to an opening (also rebuilt from the log for a retry whose first answer was lost)."""
+    headers = {"Location": f"/deals/{deal.id}", "ETag": f'"{deal.version}"'}
+    if position is not None:
+        headers["Deals-Position"] = str(position)
+    return json_response(mapping.deal_out(deal), status.HTTP_201_CREATED, headers)
 
 
 @router.get("/{deal_id}", response_model=schemas.DealOut, responses={**responses(404, 422), **example(200, DEAL)})
