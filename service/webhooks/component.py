@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import lru_cache
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
@@ -21,6 +22,7 @@ from service.projections.runner import projection_env, start_projection
 from service.settings import Settings
 from service.webhooks import wakeups
 from service.webhooks.outbox import WebhookOutbox, catch_up
+from service.webhooks.sealing import sealer_for
 from service.webhooks.sender import Sender
 from service.webhooks.store import WebhookStore
 from service.webhooks.store_postgres import PostgresWebhookStore
@@ -31,7 +33,16 @@ NAME = WebhookOutbox.name
 
 
 def store_class(settings: Settings) -> type[WebhookStore]:
-    return PostgresWebhookStore if settings.is_postgres else SQLiteWebhookStore
+    """The store for this database; with DEALS_CIPHER_KEY, one that seals secrets and payloads (sealing.py). A class
+    rather than an instance setting: the outbox's projection runner constructs its own store from it."""
+    base = PostgresWebhookStore if settings.is_postgres else SQLiteWebhookStore
+    key = settings.cipher_key
+    return base if key is None else _sealing(base, key.get_secret_value())
+
+
+@lru_cache(maxsize=8)
+def _sealing(base: type[WebhookStore], cipher_key: str) -> type[WebhookStore]:
+    return type(f"Sealing{base.__name__}", (base,), {"sealer": sealer_for(cipher_key)})
 
 
 def small_pools(settings: Settings) -> dict[str, str]:

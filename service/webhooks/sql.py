@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import TrackingRecorder
 
 from service.webhooks import wakeups
+from service.webhooks.sealing import Sealer
 
 TABLES = ("endpoints", "messages", "deliveries", "attempts", "notices")
 TIME_COLUMNS = frozenset({
@@ -24,6 +25,8 @@ Group = tuple[UUID, UUID]  # an endpoint and a deal: the deliveries that go out 
 
 
 class SqlStore(TrackingRecorder, ABC):
+    sealer = Sealer(None)  # open_store gives a store the events' cipher (sealing.py)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pending_wake = threading.local()

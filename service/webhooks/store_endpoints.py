@@ -24,19 +24,21 @@ class EndpointRows(SqlStore):
             self._exec(cur, f"INSERT INTO {{endpoints}} ({ENDPOINT_COLUMNS}) VALUES "
                             f"({', '.join(':' + c.strip() for c in ENDPOINT_COLUMNS.split(','))})",
                        **{**vars(endpoint), "event_types": json.dumps(endpoint.event_types),
-                          "deal_ids": None if endpoint.deal_ids is None else json.dumps(endpoint.deal_ids)})
+                          "deal_ids": None if endpoint.deal_ids is None else json.dumps(endpoint.deal_ids),
+                          "secret": self.sealer.seal(endpoint.secret),
+                          "previous_secret": self.sealer.seal(endpoint.previous_secret)})
 
     def endpoint(self, endpoint_id: UUID) -> Endpoint | None:
         with self._transaction(commit=False) as cur:
             rows = self._query(cur, f"SELECT {ENDPOINT_COLUMNS} FROM {{endpoints}} "
                                     "WHERE id = :id AND deleted_at IS NULL", id=endpoint_id)
-        return endpoint_of(rows[0]) if rows else None
+        return self._endpoint_of(rows[0]) if rows else None
 
     def endpoints(self) -> list[Endpoint]:
         with self._transaction(commit=False) as cur:
             rows = self._query(cur, f"SELECT {ENDPOINT_COLUMNS} FROM {{endpoints}} WHERE deleted_at IS NULL "
                                     "ORDER BY created_at, id")
-        return [endpoint_of(r) for r in rows]
+        return [self._endpoint_of(r) for r in rows]
 
     def update_endpoint(self, endpoint_id: UUID, now: datetime, **changes: Any) -> Endpoint | None:
         unknown = set(changes) - UPDATABLE
@@ -45,6 +47,9 @@ class EndpointRows(SqlStore):
         for key in ("event_types", "deal_ids"):
             if key in changes and changes[key] is not None:
                 changes[key] = json.dumps(changes[key])
+        for key in ("secret", "previous_secret"):
+            if key in changes:
+                changes[key] = self.sealer.seal(changes[key])
         sets = ", ".join(f"{k} = :{k}" for k in [*changes, "updated_at"])
         with self._transaction(commit=True) as cur:
             self._exec(cur, f"UPDATE {{endpoints}} SET {sets} WHERE id = :id AND deleted_at IS NULL",
@@ -52,6 +57,10 @@ class EndpointRows(SqlStore):
             if changes.get("enabled"):
                 self._notify(cur)
         return None if "deleted_at" in changes else self.endpoint(endpoint_id)
+
+    def _endpoint_of(self, row: dict[str, Any]) -> Endpoint:
+        opened = self.sealer.open
+        return endpoint_of({**row, "secret": opened(row["secret"]), "previous_secret": opened(row["previous_secret"])})
 
     def notices(self, endpoint_id: UUID, limit: int = 20) -> list[Notice]:
         with self._transaction(commit=False) as cur:

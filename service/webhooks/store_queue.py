@@ -60,7 +60,8 @@ class DeliveryQueue(EndpointRows):
             self._many(cur, "INSERT INTO {messages} (id, position, deal_id, version, type, recorded_at, body) "
                             "VALUES (:id, :position, :deal_id, :version, :type, :recorded_at, :body)",
                        [{"id": m.id, "position": m.position, "deal_id": m.deal_id, "version": m.version,
-                         "type": m.type, "recorded_at": m.recorded_at, "body": m.body} for m in messages])
+                         "type": m.type, "recorded_at": m.recorded_at, "body": self.sealer.seal(m.body)}
+                        for m in messages])
             endpoints = [
                 (as_uuid(e["id"]), e["after_position"], json.loads(e["event_types"]),
                  None if e["deal_ids"] is None else json.loads(e["deal_ids"]))
@@ -85,7 +86,7 @@ class DeliveryQueue(EndpointRows):
         self._exec(cur, "INSERT INTO {messages} (id, position, deal_id, version, type, recorded_at, body) "
                         "VALUES (:id, :position, :deal_id, :version, :type, :recorded_at, :body)",
                    id=message.id, position=message.position, deal_id=message.deal_id, version=message.version,
-                   type=message.type, recorded_at=message.recorded_at, body=message.body)
+                   type=message.type, recorded_at=message.recorded_at, body=self.sealer.seal(message.body))
 
     def _promote(self, cur: Any, groups: Sequence[Group]) -> None:
         self._many(cur, PROMOTE.replace("{of_deal}", "AND d.deal_id = :deal_id"),
@@ -104,14 +105,14 @@ class DeliveryQueue(EndpointRows):
         lease_until = now + timedelta(seconds=lease)
         with self._transaction(commit=True) as cur:
             rows = self._claim_rows(cur, now, lease_until, limit, skip)
-        claimed = []
+        claimed, opened = [], self.sealer.open
         for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"])):
-            secrets = [r["secret"]]
+            secrets = [opened(r["secret"])]
             if r["previous_secret"] and r["previous_secret_expires_at"] and r["previous_secret_expires_at"] > now:
-                secrets.append(r["previous_secret"])
+                secrets.append(opened(r["previous_secret"]))
             claimed.append(Claimed(
                 r["id"], as_uuid(r["endpoint_id"]), None if r["deal_id"] is None else as_uuid(r["deal_id"]), r["url"],
-                secrets, as_uuid(r["message_id"]), r["body"], r["attempts"], lease_until,
+                secrets, as_uuid(r["message_id"]), opened(r["body"]), r["attempts"], lease_until,  # type: ignore[arg-type]
             ))
         return claimed
 
