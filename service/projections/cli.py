@@ -14,6 +14,12 @@ projections_app = typer.Typer(help="Read models kept from the event log.", no_ar
 console = Console()
 
 
+def position_bar(label: str) -> Progress:
+    """A progress bar over the log's positions, up to its head."""
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("position"), TimeElapsedColumn(),
+                    console=console)
+
+
 @projections_app.command("rebuild")
 def rebuild_command(
     page: Annotated[int, typer.Option(min=100, max=100_000, help="Events read and written per transaction.")] = 5_000,
@@ -31,8 +37,7 @@ def rebuild_command(
         head = app.recorder.max_notification_id() or 0
         counted = 0
         started = time.perf_counter()
-        with Progress(TextColumn("deal list"), BarColumn(), MofNCompleteColumn(), TextColumn("position"),
-                      TimeElapsedColumn(), console=console) as progress:
+        with position_bar("deal list") as progress:
             task = progress.add_task("rebuild", total=head)
 
             def advance(events: int, position: int) -> None:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from service.projections.cli import position_bar
 
 feed_app = typer.Typer(help="The global feed of events (GET /events).", no_args_is_help=True)
 console = Console()
@@ -27,8 +28,7 @@ def backfill_command(
     try:
         head = app.recorder.max_notification_id() or 0
         started = time.perf_counter()
-        with Progress(TextColumn("feed JSON"), BarColumn(), MofNCompleteColumn(), TextColumn("position"),
-                      TimeElapsedColumn(), console=console) as progress:
+        with position_bar("feed JSON") as progress:
             task = progress.add_task("backfill", total=head)
             try:
                 stored = backfill(app, lambda position, _: progress.update(task, completed=position), page=page)
