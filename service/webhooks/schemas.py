@@ -44,7 +44,8 @@ class EndpointUpdate(Schema):
 
 
 class NoticeOut(Schema):
-    type: str = Field(description="`webhook.endpoint_disabled`")
+    type: str = Field(description="`webhook.endpoint_failing` (half way to being disabled: every attempt has failed "
+                                  "for half of DEALS_WEBHOOK_DISABLE_AFTER) or `webhook.endpoint_disabled`")
     created_at: datetime
     reason: str
 

@@ -38,6 +38,7 @@ PROMOTE = """
 """
 
 
+FAILING = "webhook.endpoint_failing"
 CLAIMED_COLUMNS = (
     "d.id, d.endpoint_id, d.deal_id, d.attempts, d.message_id, d.next_attempt_at, m.body, e.url, e.secret, "
     "e.previous_secret, e.previous_secret_expires_at"
@@ -175,8 +176,21 @@ class DeliveryQueue(EndpointRows):
         elif failures:
             row = self._query(cur, "SELECT failing_since FROM {endpoints} WHERE id = :id", id=endpoint_id)
             since = row[0]["failing_since"] if row else None
-            if since is not None and (now - since).total_seconds() >= disable_after:
+            failing_for = (now - since).total_seconds() if since is not None else 0.0
+            if since is not None and failing_for >= disable_after:
                 self._disable(cur, endpoint_id, now, f"every attempt has failed since {since.isoformat()}")
+            elif since is not None and failing_for >= disable_after / 2:
+                self._warn(cur, endpoint_id, now, since, since + timedelta(seconds=disable_after))
+
+    def _warn(self, cur: Any, endpoint_id: UUID, now: datetime, since: datetime, disable_at: datetime) -> None:
+        """Half way to being disabled: one `webhook.endpoint_failing` notice per failing streak."""
+        warned = self._query(cur, "SELECT 1 FROM {notices} WHERE endpoint_id = :id AND type = :type "
+                                  "AND created_at >= :since", id=endpoint_id, type=FAILING, since=since)
+        if not warned:
+            self._exec(cur, "INSERT INTO {notices} (endpoint_id, type, created_at, reason) "
+                            "VALUES (:id, :type, :now, :reason)", id=endpoint_id, type=FAILING, now=now,
+                       reason=f"every attempt has failed since {since.isoformat()}; the endpoint will be disabled "
+                              f"at {disable_at.isoformat()} unless one succeeds")
 
 
 def _delivery_update(o: Outcome) -> dict[str, Any]:

@@ -231,7 +231,8 @@ def test_an_endpoint_failing_continuously_is_disabled_with_a_record_and_nothing_
         disabled = wait_for(lambda: (e := api.get(f"/webhooks/{endpoint['id']}").json()) and not e["enabled"] and e)
 
         assert disabled["disabled_reason"].startswith("every attempt has failed since")
-        assert [n["type"] for n in disabled["notices"]] == ["webhook.endpoint_disabled"]
+        assert [n["type"] for n in disabled["notices"]] == ["webhook.endpoint_disabled", "webhook.endpoint_failing"]
+        assert "will be disabled at" in disabled["notices"][1]["reason"]
         assert {d["status"] for d in deliveries(api, endpoint["id"])} == {"pending"}
 
 
