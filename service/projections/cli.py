@@ -56,7 +56,13 @@ def rebuild_command(
                 counted += events
                 progress.update(task, completed=position, total=max(head, position))
 
-            position = rebuild(app, view, page=page, progress=advance)
+            try:
+                position = rebuild(app, view, page=page, progress=advance)
+            except Exception as error:
+                console.print(f"[red]the rebuild failed (nothing live was changed): {type(error).__name__}: "
+                              f"{error}[/red]\nIf one event cannot be projected, /readyz (or the log) names its "
+                              "position: rebuild again with --skip-position <position> to leave its deal out.")
+                raise typer.Exit(1) from None
         seconds = time.perf_counter() - started
         deals = len(view.rows())
         rate = counted / seconds if seconds else 0.0

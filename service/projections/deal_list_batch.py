@@ -157,8 +157,8 @@ def skip_deals_at(app: DealsApplication, view: DealListView, positions: Collecti
         found = app.recorder.select_notifications(start=position, limit=1)
         if not found or found[0].id != position:
             raise ValueError(f"the log has no event at position {position}")
-        skip = Skip(found[0].originator_id, position, f"left out by `deals projections rebuild --skip-position "
-                    f"{position}` ({found[0].topic.rpartition(':')[2]} at version {found[0].originator_version})",
+        event = f"{found[0].topic.rpartition(':')[2]} at version {found[0].originator_version}"
+        skip = Skip(found[0].originator_id, position, f"{event}; rebuild --skip-position {position}",
                     datetime.now(UTC))
         view.record_skip(skip)
         skips.append(skip)
