@@ -101,7 +101,7 @@ def to_command(body: Any, default_time: datetime) -> Command:
     if kind == "party_joined":
         kwargs = {"party": to_party(body), "occurred_at": kwargs["occurred_at"], "sources": kwargs["sources"]}
     elif kind == "representative_designated":
-        rep = Representative(body.party_id, body.name, body.title, tuple(body.authority))
+        rep = Representative(body.party_id, body.name, body.title, tuple(body.authority), body.office)
         kwargs = {"rep": rep, "occurred_at": kwargs["occurred_at"], "sources": kwargs["sources"]}
     elif kind == "statement_recorded":
         kwargs["speaker"] = Speaker(**body.speaker.model_dump())
@@ -160,7 +160,7 @@ def deal_out(deal: Deal) -> dict[str, Any]:
     reps_by_party: dict[str, list[dict[str, Any]]] = {}
     for rep in deal.representatives.values():
         reps_by_party.setdefault(rep.party_id, []).append(
-            {"name": rep.name, "title": rep.title, "authority": jsonable(rep.authority)}
+            {"name": rep.name, "title": rep.title, "authority": jsonable(rep.authority), "office": jsonable(rep.office)}
         )
     return {
         "deal_id": deal.id,
