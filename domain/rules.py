@@ -4,7 +4,8 @@ Besides the table, two rules hold up the conclusion of a deal (checked by the de
 
 - Blocking conditions. A condition raised as blocking (the default, and what every condition was before the flag
   existed) holds the deal up while it stands: no proposal is accepted, no signature added and no ratification
-  recorded until it is satisfied, waived or withdrawn (rejecting a demand does not meet it). A non-blocking
+  recorded until it is satisfied, waived or withdrawn (rejecting a demand does not meet it: a rejected condition
+  still stands, and can yet be satisfied, waived or withdrawn). A non-blocking
   condition never holds anything up. A correction of `blocking` counts from the correction on; the deal as it
   stood before the correction (time travel) was held up as it was then.
 - Signing authority (Vienna Convention on the Law of Treaties, art. 7). A person signs for a party only with

@@ -209,10 +209,15 @@ class Condition:
         return self.status is ConditionStatus.OPEN
 
     @property
+    def stands(self) -> bool:
+        """Open, or rejected by another party: rejecting a demand does not meet it, so it still stands between the
+        parties until it is satisfied, waived or withdrawn."""
+        return self.status in (ConditionStatus.OPEN, ConditionStatus.REJECTED)
+
+    @property
     def holds_up_conclusion(self) -> bool:
-        """A blocking condition holds up acceptance, signature and ratification until it is satisfied, waived or
-        withdrawn. Rejecting it does not meet it: a rejected demand still stands between the parties."""
-        return self.blocking and self.status in (ConditionStatus.OPEN, ConditionStatus.REJECTED)
+        """A blocking condition holds up acceptance, signature and ratification while it stands."""
+        return self.blocking and self.stands
 
 
 @dataclass(frozen=True)

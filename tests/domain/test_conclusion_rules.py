@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain import BlockingConditionsOpen, IllegalTransition, NoSigningAuthority
+from domain import AlreadyDone, BlockingConditionsOpen, IllegalTransition, NoSigningAuthority
 from domain.events import EVENT_CLASSES
 from domain.values import Authority, ConditionKind, ConditionStatus, Office, Representative
 from tests.domain.deals import OPENED_AT, S, deal_in, later, perform, state_of
@@ -177,3 +177,23 @@ def test_a_designation_stored_before_offices_existed_reads_as_holding_none() -> 
     EVENT_CLASSES["representative_designated"].upcast_v1_v2(state)  # type: ignore[attr-defined]
 
     assert state["office"] is None
+
+
+@pytest.mark.parametrize("outcome", [ConditionStatus.SATISFIED, ConditionStatus.WAIVED, ConditionStatus.WITHDRAWN])
+def test_a_rejected_condition_can_still_be_met_waived_or_withdrawn(outcome: ConditionStatus) -> None:
+    deal = with_guarantees_condition(S.PROPOSED)
+    deal.resolve_condition(ConditionStatus.REJECTED, "c1", "US", later(deal))
+
+    deal.resolve_condition(outcome, "c1", "UA", later(deal))
+
+    assert deal.conditions["c1"].status is outcome
+    perform(deal, "proposal_accepted")
+    assert deal.status is S.SIGNATURE_PENDING
+
+
+def test_a_rejected_condition_is_not_rejected_twice() -> None:
+    deal = with_guarantees_condition(S.PROPOSED)
+    deal.resolve_condition(ConditionStatus.REJECTED, "c1", "US", later(deal))
+
+    with pytest.raises(AlreadyDone):
+        deal.resolve_condition(ConditionStatus.REJECTED, "c1", "US", later(deal))
