@@ -57,7 +57,8 @@ class Settings(BaseSettings):
         10_000, ge=0, description="Readiness fails when a projection is this many events behind (0: not checked)."
     )
     ready_max_webhook_backlog: int = Field(
-        10_000, ge=0, description="Readiness fails when this many webhook deliveries wait (0: not checked)."
+        10_000, ge=0, description="Readiness reports the webhook check `behind` when this many deliveries wait; "
+        "it never fails readiness (0: not checked)."
     )
     cipher_key: SecretStr | None = Field(
         None, description="Base64 AES key (16, 24 or 32 bytes): encrypts stored events and snapshots (AES-GCM)."

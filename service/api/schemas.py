@@ -527,10 +527,11 @@ class HealthOut(Schema):
 
 
 class CheckOut(BaseModel):
-    """One readiness check: ok, failing, behind (past its bound) or absent (the component is not part of this build)."""
+    """One readiness check: ok, failing, behind (past its bound), stuck (a projection fails on the same event again
+    and again: `stuck` names it and its position) or absent (the component is not part of this build)."""
 
     model_config = ConfigDict(extra="allow")
-    status: Literal["ok", "failing", "behind", "absent"]
+    status: Literal["ok", "failing", "behind", "stuck", "absent"]
     detail: str | None = None
 
 

@@ -1,6 +1,7 @@
 """The request body is read here, counting bytes as they arrive, before any route sees it: a body past the limit is
 refused with 413 whether or not it declared its length (chunked bodies have none, and a declared length is not
-trusted). The accepted body is then handed on unchanged."""
+trusted). Control characters in the body, query, path or headers are refused with 422 (service/limits/text.py).
+The accepted body is then handed on unchanged."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import problem
+from service.limits.text import ControlCharacter, check_body, check_headers, check_path, check_query
 
 MAX_QUERY_BYTES = 4096
 MAX_PATH_BYTES = 2048
@@ -34,6 +36,13 @@ class BodyLimitMiddleware:
                                f"{MAX_QUERY_BYTES}", field="url")
             await response(scope, receive, send)
             return
+        try:
+            check_path(scope.get("path", ""))
+            check_query(scope.get("query_string", b""))
+            check_headers(scope.get("headers", []))
+        except ControlCharacter as refused:
+            await _refuse(refused, scope, receive, send)
+            return
         length = _header(scope, b"content-length")
         if length is None and _header(scope, b"transfer-encoding") is None:
             await self.app(scope, receive, send)
@@ -48,12 +57,23 @@ class BodyLimitMiddleware:
             return
         except ClientDisconnect:
             return
+        try:
+            check_body(body)
+        except ControlCharacter as refused:
+            await _refuse(refused, scope, receive, send)
+            return
         await self.app(scope, replay_body(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, "body_too_large", f"the request body may have at most {self.limit} bytes",
                            field="body", max_bytes=self.limit)
         await response(scope, receive, send)
+
+
+async def _refuse(refused: ControlCharacter, scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem(422, "invalid_request", str(refused),
+                       errors=[{"field": refused.field, "reason": refused.reason, "type": "control_character"}])
+    await response(scope, receive, send)
 
 
 class BodyTooLarge(Exception):

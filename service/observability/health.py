@@ -13,9 +13,13 @@ from service.api.errors import problem, responses
 from service.api.response_examples import example
 from service.observability.backlog import Readings, measure
 from service.observability.metrics import exposition
+from service.projections.faults import FAULTS
 from service.settings import Settings
 
 log = logging.getLogger("deals.observability")
+# What decides readiness: what this replica needs to serve. The webhook backlog is shared by every replica (taking
+# them all out would not send one delivery sooner): it is reported here and in /metrics, for an alert, not a gate.
+GATES = ("database", "projections")
 router = APIRouter(tags=["operations"])
 
 
@@ -38,11 +42,12 @@ READY = {
 
 @router.get("/readyz", response_model=schemas.ReadinessOut, responses={**responses(503), **example(200, READY)})
 def read_readiness(request: Request) -> Any:
-    """Ready for traffic: the database answers, and projections and the webhook backlog are within bounds."""
+    """Ready for traffic: the database answers and the projections are within their lag bound and not stuck on an
+    event. The webhook backlog is reported (`behind` past its bound) but does not make a replica unready."""
     checks = readiness(request.app.state.deals, request.app.state.settings)
-    if all(c["status"] in ("ok", "absent") for c in checks.values()):
+    failing = ", ".join(name for name, c in checks.items() if name in GATES and c["status"] not in ("ok", "absent"))
+    if not failing:
         return {"status": "ready", "checks": checks}
-    failing = ", ".join(name for name, c in checks.items() if c["status"] not in ("ok", "absent"))
     return problem(503, "not_ready", f"not ready: {failing}", headers={"Retry-After": "5"}, checks=checks)
 
 
@@ -78,6 +83,13 @@ def readiness(app: Any, settings: Settings) -> dict[str, dict[str, Any]]:
 
 def _projections(readings: Readings, bound: int) -> dict[str, Any]:
     lags = readings["projections"]
+    stuck = FAULTS.stuck()
+    if stuck:
+        return {"status": "stuck", "detail": "; ".join(fault.advice() for fault in stuck), "lag": lags,
+                "bound": bound or None,
+                "stuck": [{"projection": f.projection, "position": f.position,
+                           "deal_id": str(f.deal_id) if f.deal_id else None, "attempts": f.attempts,
+                           "reason": f.reason, "since": f.since.isoformat()} for f in stuck]}
     if not lags:
         return {"status": "absent", "detail": "no projection has tracked any position in this database"}
     behind = {name: lag for name, lag in lags.items() if bound and lag is not None and lag > bound}

@@ -23,17 +23,28 @@ def position_bar(label: str) -> Progress:
 @projections_app.command("rebuild")
 def rebuild_command(
     page: Annotated[int, typer.Option(min=100, max=100_000, help="Events read and written per transaction.")] = 5_000,
+    skip_position: Annotated[list[int] | None, typer.Option(
+        "--skip-position", min=1, metavar="POSITION",
+        help="Leave out of the list the deal of the event at this position (one the list cannot project: /readyz "
+             "names it); recorded, shown by `projections status`. Repeat for several.")] = None,
 ) -> None:
     """Rebuild the deal list from the whole log; safe while the service runs (shadow tables, then a swap)."""
     from service.app import DealsApplication
     from service.projections.deal_list import close_view, open_view
-    from service.projections.deal_list_batch import rebuild
+    from service.projections.deal_list_batch import rebuild, skip_deals_at
     from service.settings import get_settings
 
     settings = get_settings()
     app = DealsApplication(settings=settings)
     view = open_view(settings)
     try:
+        try:
+            skips = skip_deals_at(app, view, skip_position or ())
+        except ValueError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
+        for skip in skips:
+            console.print(f"leaving deal {skip.deal_id} out of the list (its event at position {skip.position})")
         head = app.recorder.max_notification_id() or 0
         counted = 0
         started = time.perf_counter()
@@ -60,11 +71,13 @@ def rebuild_command(
 def status_command() -> None:
     """Each projection's position, the log's head, and its lag in events and seconds."""
     from service.app import DealsApplication
+    from service.projections.deal_list import close_view, open_view
     from service.projections.lag import lags
     from service.settings import get_settings
 
     settings = get_settings()
     app = DealsApplication(settings=settings)
+    view = open_view(settings)
     try:
         table = Table(title="Projections")
         for column in ("projection", "position", "head", "lag (events)", "lag (s)"):
@@ -72,5 +85,16 @@ def status_command() -> None:
         for lag in lags(app, settings):
             table.add_row(lag.name, f"{lag.position:,}", f"{lag.head:,}", f"{lag.lag_events:,}", f"{lag.lag_seconds:g}")
         console.print(table)
+        skips = view.skips()
+        if skips:
+            left_out = Table(title="Deals left out of the deal list")
+            left_out.add_column("deal", no_wrap=True)
+            for column in ("position", "since", "reason"):
+                left_out.add_column(column)
+            for skip in skips:
+                left_out.add_row(str(skip.deal_id), f"{skip.position:,}", skip.skipped_at.isoformat(timespec="seconds"),
+                                 skip.reason)
+            console.print(left_out)
     finally:
+        close_view(view)
         app.close()

@@ -3,13 +3,15 @@
 `DealListProjection` handles one event at a time for the library's ProjectionRunner (the row and the position in
 one transaction). `DealListWorker` is the background component: under the projection's exclusive lock it first
 catches up in bulk (deal_list_batch), then follows the log with the runner; if the runner fails, or falls far
-behind the writers, it is restarted, which catches up in bulk again.
+behind the writers, it is restarted, which catches up in bulk again. An event that fails every time is reported
+to service/projections/faults.py; the deals an operator chose to leave out (rebuild --skip-position) are passed over.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import InfrastructureFactory, Tracking
@@ -25,6 +27,7 @@ from service.projections.deal_list_sqlite import SQLiteDealListView
 from service.projections.deal_list_view import DealListView
 from service.projections.deal_state import DealStates
 from service.projections.exclusive import Exclusive, lock_for
+from service.projections.faults import FAULTS, PoisonedEvent
 from service.projections.runner import projection_env, start_projection
 from service.settings import Settings
 
@@ -38,6 +41,7 @@ class DealListProjection(Projection[DealListView]):
     def __init__(self, view: DealListView) -> None:
         super().__init__(view)
         self.states = DealStates()
+        self.skipped: set[UUID] = set()
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -58,6 +62,9 @@ class DealListProjection(Projection[DealListView]):
         self._project(event, tracking, parties_changed=False)
 
     def _project(self, event: DealEvent, tracking: Tracking, parties_changed: bool) -> None:
+        if event.originator_id in self.skipped:
+            self.view.write(tracking, (), ())
+            return
         try:
             row = self.states.apply(event, tracking.notification_id).row(tracking.notification_id)
             self.view.write(tracking, [row], {row.deal_id} if parties_changed else ())
@@ -122,11 +129,17 @@ class DealListWorker:
             states = DealStates(load=loader(app))  # type: ignore[arg-type]
             position = catch_up(app, view, states, stop=self.exclusive.stopping)
             log.info("deal list caught up to position %s", position)
+            skipped = view.skipped_deals()
+        except PoisonedEvent as poisoned:
+            FAULTS.failed(poisoned)
+            raise
         finally:
             close_view(view)
             app.close()
+        FAULTS.cleared(NAME, position)
         runner = start_projection(self.settings, DealListProjection, view_class(self.settings))
         runner.__enter__()
+        runner.projection.skipped = skipped  # type: ignore[attr-defined]
         runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined, arg-type]
         return RunningProjection(runner)
 

@@ -11,20 +11,28 @@ and sets the position. The live projection then finds the position past the even
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, Tracking
+import psycopg
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, Tracking
 
 from domain import DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
 from service.app import DealsApplication
-from service.projections.deal_list_view import DealListView
+from service.projections.deal_list_view import DealListView, Skip
 from service.projections.deal_state import DealRow, DealStates, Followed
+from service.projections.faults import PoisonedEvent
 
 MEMBERSHIP = (DealOpened, PartyJoined, RoleAssigned, RoleRevoked)
+NAME = "deal_list"
+# A database that is down or busy is not the event's fault: those errors are retried as they are.
+TRANSIENT = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+             sqlite3.OperationalError)
 DEFAULT_PAGE = 5_000
 Progress = Callable[[int, int], None]  # (events in the page, position reached)
 Writer = Callable[[Sequence[DealRow], Collection[UUID]], None]
@@ -35,12 +43,16 @@ def loader(app: DealsApplication) -> Callable[[UUID, int], object]:
 
 
 def fold_page(
-    app: DealsApplication, states: DealStates, notifications: Sequence[Notification]
+    app: DealsApplication, states: DealStates, notifications: Sequence[Notification],
+    skipped: Collection[UUID] = (),
 ) -> tuple[list[DealRow], set[UUID]]:
-    """The rows of the deals these notifications touched, as they stand after the page, and whose parties moved."""
+    """The rows of the deals these notifications touched, as they stand after the page, and whose parties moved.
+    The events of `skipped` deals (left out of the list) are passed over."""
     touched: dict[UUID, tuple[Followed, int]] = {}
     parties_of: set[UUID] = set()
     for notification in notifications:
+        if notification.originator_id in skipped:
+            continue
         event = app.mapper.to_domain_event(notification)
         if not isinstance(event, DealEvent):
             continue
@@ -53,10 +65,12 @@ def fold_page(
 class LogReader:
     """Pages through the log after a position."""
 
-    def __init__(self, app: DealsApplication, states: DealStates, page: int = DEFAULT_PAGE) -> None:
+    def __init__(self, app: DealsApplication, states: DealStates, page: int = DEFAULT_PAGE,
+                 skipped: Collection[UUID] = ()) -> None:
         self.app = app
         self.states = states
         self.page = page
+        self.skipped = skipped
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -80,7 +94,7 @@ class LogReader:
                 full = len(notifications) == self.page
                 if full:
                     reading = pool.submit(self.pages, notifications[-1].id)
-                rows, parties_of = fold_page(self.app, self.states, notifications)
+                rows, parties_of = fold_page(self.app, self.states, notifications, self.skipped)
                 if writing is not None:
                     writing.result()
                     writing = None
@@ -100,15 +114,22 @@ class LogReader:
 
 def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page: int = DEFAULT_PAGE,
              progress: Progress | None = None, stop: threading.Event | None = None) -> int:
-    """Bring the live tables from their position to the log's end (or until `stop`), a page per transaction."""
-    reader = LogReader(app, states, page)
+    """Bring the live tables from their position to the log's end (or until `stop`), a page per transaction.
+
+    A page that fails is tried again one event per transaction, so that the failure names its event: that one
+    raises PoisonedEvent, with everything before it written."""
+    skipped = view.skipped_deals()
+    reader = LogReader(app, states, page, skipped)
     position = view.max_tracking_id(app.name) or 0
     while stop is None or not stop.is_set():
         notifications = reader.pages(position)
         if not notifications:
             return position
-        rows, parties_of = fold_page(app, states, notifications)
-        if not view.write(Tracking(app.name, notifications[-1].id), rows, parties_of):
+        try:
+            written = _write_page(app, view, states, notifications, skipped)
+        except Exception:
+            written = all(_write_page(app, view, states, [one], skipped, poisoned=True) for one in notifications)
+        if not written:
             return view.max_tracking_id(app.name) or 0  # someone else is ahead: leave it to them
         position = notifications[-1].id
         if progress:
@@ -116,11 +137,40 @@ def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page
     return position
 
 
+def _write_page(app: DealsApplication, view: DealListView, states: DealStates, notifications: Sequence[Notification],
+                skipped: Collection[UUID], poisoned: bool = False) -> bool:
+    try:
+        rows, parties_of = fold_page(app, states, notifications, skipped)
+        return view.write(Tracking(app.name, notifications[-1].id), rows, parties_of)
+    except Exception as error:
+        for notification in notifications:
+            states.forget(notification.originator_id)  # its fold may be ahead of what was written
+        if poisoned and not isinstance(error, TRANSIENT):
+            raise PoisonedEvent(NAME, notifications[0].id, notifications[0].originator_id, error) from error
+        raise
+
+
+def skip_deals_at(app: DealsApplication, view: DealListView, positions: Collection[int]) -> list[Skip]:
+    """Leave out of the list, from now on, the deal of the event at each position; recorded in the view."""
+    skips = []
+    for position in sorted(set(positions)):
+        found = app.recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            raise ValueError(f"the log has no event at position {position}")
+        skip = Skip(found[0].originator_id, position, f"left out by `deals projections rebuild --skip-position "
+                    f"{position}` ({found[0].topic.rpartition(':')[2]} at version {found[0].originator_version})",
+                    datetime.now(UTC))
+        view.record_skip(skip)
+        skips.append(skip)
+    return skips
+
+
 def rebuild(app: DealsApplication, view: DealListView, page: int = DEFAULT_PAGE, progress: Progress | None = None,
             capacity: int = 50_000) -> int:
-    """Rebuild the view from the whole log into shadow tables and swap them in; the position reached."""
+    """Rebuild the view from the whole log into shadow tables and swap them in; the position reached. The deals
+    recorded as skipped (skip_deals_at) are left out."""
     states = DealStates(capacity=capacity, load=loader(app))  # type: ignore[arg-type]
-    reader = LogReader(app, states, page)
+    reader = LogReader(app, states, page, view.skipped_deals())
     view.prepare_shadow()
 
     def write_shadow(rows: Sequence[DealRow], parties_of: Collection[UUID]) -> None:

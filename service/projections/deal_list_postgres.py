@@ -84,6 +84,7 @@ class PostgresDealListView(SerialTableCreation, DealListView, PostgresTrackingRe
         self.live = tables("")
         self.shadow = tables("_rebuild")
         self.tracking = f'"{schema}"."{tracking_table_name}"'
+        self.skipped_table = f'"{schema}"."{prefix}_skipped"'
         self.lock_name = f"{schema}.{prefix}"
 
     def create_table(self) -> None:
@@ -96,6 +97,7 @@ class PostgresDealListView(SerialTableCreation, DealListView, PostgresTrackingRe
             if row is None or row["found"] is None:
                 for statement in table_statements(self.live) + index_statements(self.live, "0"):
                     c.execute(statement)
+            c.execute(self.dialect.skipped_table_statement(self.skipped_table))
 
     def write(self, tracking: Tracking, rows: Sequence[DealRow], parties_of: Collection[UUID]) -> bool:
         with self.datastore.transaction(commit=True) as c:

@@ -82,6 +82,7 @@ class SQLiteDealListView(DealListView, SQLiteTrackingRecorder):
     dialect = SQLiteDialect()
     live = Tables("deals", "deal_parties", "deal_awaiting")
     shadow = Tables("deals_rebuild", "deal_parties_rebuild", "deal_awaiting_rebuild")
+    skipped_table = "skipped_deals"
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -95,6 +96,7 @@ class SQLiteDealListView(DealListView, SQLiteTrackingRecorder):
             if c.fetchone() is None:
                 for statement in table_statements(self.live) + index_statements(self.live, "0"):
                     c.execute(statement)
+            c.execute(self.dialect.skipped_table_statement(self.skipped_table))
 
     @contextmanager
     def _immediate(self) -> Iterator[sqlite3.Cursor]:

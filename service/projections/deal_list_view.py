@@ -50,6 +50,16 @@ class DealQuery:
 
 
 @dataclass(frozen=True)
+class Skip:
+    """A deal left out of the list: one of its events (at `position`) could not be projected."""
+
+    deal_id: UUID
+    position: int
+    reason: str
+    skipped_at: datetime
+
+
+@dataclass(frozen=True)
 class Tables:
     deals: str
     parties: str
@@ -108,6 +118,10 @@ class Dialect(ABC):
         )
 
     # ---- statements ---------------------------------------------------------------------------------
+
+    def skipped_table_statement(self, table: str) -> str:
+        return (f"CREATE TABLE IF NOT EXISTS {table} (deal_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+                "reason TEXT NOT NULL, skipped_at TEXT NOT NULL)")
 
     def upsert_deals(self, tables: Tables) -> str:
         ph = ", ".join(self.placeholder for _ in DEAL_COLUMNS)
@@ -189,6 +203,28 @@ class DealListView(TrackingRecorder, ABC):
 
     @abstractmethod
     def query(self, query: DealQuery) -> list[DealRow]: ...
+
+    # ---- deals left out ---------------------------------------------------------------------------
+
+    skipped_table: str
+
+    def skips(self) -> list[Skip]:
+        """The deals left out of the list, and why (see `deals projections rebuild --skip-position`)."""
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute(f"SELECT * FROM {self.skipped_table} ORDER BY position")
+            return [Skip(UUID(r["deal_id"]), r["position"], r["reason"], datetime.fromisoformat(r["skipped_at"]))
+                    for r in c.fetchall()]
+
+    def skipped_deals(self) -> set[UUID]:
+        return {skip.deal_id for skip in self.skips()}
+
+    def record_skip(self, skip: Skip) -> None:
+        ph = self.dialect.placeholder
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(f"INSERT INTO {self.skipped_table} (deal_id, position, reason, skipped_at) "
+                      f"VALUES ({ph}, {ph}, {ph}, {ph}) ON CONFLICT (deal_id) DO NOTHING",
+                      (str(skip.deal_id), skip.position, skip.reason.replace("\x00", ""),
+                       skip.skipped_at.isoformat()))
 
     @abstractmethod
     def rows(self, tables: Tables | None = None) -> list[DealRow]:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import psycopg
 
+from service.projections.faults import PoisonedEvent
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,8 @@ class Exclusive:
         log.info("%s: this process holds the lock and runs the work", self.name)
         try:
             work = self.start_work()
+        except PoisonedEvent:
+            return  # the work reported it (faults.py), and says there when it is stuck
         except Exception:
             log.exception("%s: starting the work failed; will try again", self.name)
             return

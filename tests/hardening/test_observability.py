@@ -163,3 +163,19 @@ def test_deals_serve_logs_one_json_line_per_request_without_the_key(tmp_path: Pa
     assert access[0]["duration_ms"] > 0 and access[0]["api_key_id"] == hash_key(key)[:12]
     assert key not in log
     assert any(entry["msg"] == "API keys required: 4 configured" for entry in lines)
+
+
+def test_a_webhook_backlog_past_its_bound_is_reported_but_leaves_the_replica_ready(settings: Settings) -> None:
+    bounded = settings.model_copy(update={"run_background": False, "ready_max_webhook_backlog": 5})
+    with TestClient(create_app(bounded)) as client:
+        probes = metrics.backlog_probes()
+        try:
+            metrics.register_backlog_probe("webhooks", lambda _: 7)
+            ready = client.get("/readyz")
+        finally:
+            for name, probe in probes.items():
+                metrics.register_backlog_probe(name, probe)
+
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["webhooks"]["status"] == "behind"
+    assert ready.json()["checks"]["webhooks"]["depth"] == 7
