@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         None, description="API key entries `<sha256-hex> <scope>[,<scope>…] [label]`, separated by `;` or newlines."
     )
     api_keys_file: Path | None = Field(None, description="A file of API key entries, one per line (`#` comments).")
+    max_clock_skew_seconds: float = Field(
+        300,
+        ge=0,
+        le=31_536_000,
+        description="How far ahead of the server's clock an occurred_at may be (a client's clock runs a little "
+        "fast); later ones are refused, as no event has happened yet. Deadlines may lie anywhere ahead.",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
     idempotency_ttl_hours: int = Field(24, ge=24, description="Hours an Idempotency-Key and its response are kept.")
     log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$", description="Level of the JSON logs.")

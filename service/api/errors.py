@@ -30,6 +30,8 @@ STATUS: dict[type[de.DomainError], int] = {
     sa.DealExists: 409,
     de.IllegalTransition: 409,
     de.NotAuthorized: 409,
+    de.NoSigningAuthority: 422,
+    de.BlockingConditionsOpen: 409,
     de.ConflictOfInterest: 409,
     de.AlreadyDone: 409,
     de.OutOfOrder: 409,
