@@ -14,7 +14,7 @@ from domain.errors import InvalidValue
 from domain.values import ConditionStatus, Party, Representative, Source, Speaker
 from service.api import schemas as s
 from service.api.event_json import ENVELOPE_FIELDS, event_id
-from service.app import Command
+from service.write.jobs import Command
 
 # Event type -> the Deal verb that records it.
 VERBS: dict[str, str] = {

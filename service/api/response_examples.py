@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Response examples for the OpenAPI document, recorded from the Munich story (service/demo.py)."""
+"""Response examples for the OpenAPI document, recorded from the Munich story (service/entrypoints/demo.py)."""
 
 from typing import Any
 

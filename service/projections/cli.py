@@ -29,7 +29,7 @@ def rebuild_command(
              "names it); recorded, shown by `projections status`. Repeat for several.")] = None,
 ) -> None:
     """Rebuild the deal list from the whole log; safe while the service runs (shadow tables, then a swap)."""
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.projections.deal_list import close_view, open_view
     from service.projections.deal_list_batch import rebuild, skip_deals_at
     from service.settings import get_settings
@@ -76,7 +76,7 @@ def rebuild_command(
 @projections_app.command("status")
 def status_command() -> None:
     """Each projection's position, the log's head, and its lag in events and seconds."""
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.projections.deal_list import close_view, open_view
     from service.projections.lag import lags
     from service.settings import get_settings

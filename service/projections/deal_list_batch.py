@@ -23,7 +23,7 @@ from eventsourcing.persistence import InterfaceError, Notification, OperationalE
 
 from domain import DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list_view import DealListView, Skip
 from service.projections.deal_state import DealRow, DealStates, Followed
 from service.projections.faults import PoisonedEvent

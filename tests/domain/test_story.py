@@ -1,4 +1,5 @@
-"""The seed story (domain.md §4, service/demo.py) told through the deal's verbs, and what happened after it."""
+"""The seed story (domain.md §4, service/entrypoints/demo.py) told through the deal's verbs, and what happened after
+it."""
 
 from __future__ import annotations
 
