@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.demo import record_story
+from service.entrypoints.demo import record_story
 from tests.api.helpers import post_events
 
 AXIOS = {"url": "https://babel.ua/en/news/115604-axios-the-us-hands-ukraine-improved-minerals-deal"}
