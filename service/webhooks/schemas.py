@@ -125,10 +125,17 @@ class RecoverIn(Schema):
     from_position: Annotated[int, Field(ge=1)] | None = None
     since: AwareDatetime | None = Field(None, description="Start at the first event recorded at or after this time.")
     until_position: Annotated[int, Field(ge=1)] | None = Field(None, description="Last position to re-send.")
+    confirm: bool = Field(False, description="Needed when the recover would queue more than "
+                                             "DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE (1,000) deliveries; without it such "
+                                             "a recover queues nothing and answers 422 `recover_confirm_required` "
+                                             "with `would_queue`.")
 
 
 class RecoverOut(Schema):
-    queued: int = Field(description="Deliveries queued (events in the range that the endpoint's filters select).")
+    queued: int = Field(description="Deliveries queued: events in the range that the endpoint's filters select and "
+                                    "that it has not queued already.")
+    already_pending: int = Field(description="Events of the range the endpoint had queued already (waiting or in "
+                                             "flight): not queued again, so repeating a recover queues nothing twice.")
     first_position: int | None
     last_position: int | None
 
