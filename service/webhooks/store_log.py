@@ -58,17 +58,14 @@ class DeliveryLog(DeliveryQueue):
         deal is queued before it (by position), else after those. Nothing changes while an attempt of it is in
         flight, or when the endpoint has its event queued in another delivery already (a recover)."""
         with self._transaction(commit=True) as cur:
+            self._lock_endpoint(cur, endpoint_id)  # no sender moves the deal's head meanwhile
             rows = self._query(cur, "SELECT deal_id, status, ready FROM {deliveries} WHERE id = :id AND "
                                     "endpoint_id = :eid", id=delivery_id, eid=endpoint_id)
             if not rows:
                 return None
             deal_id = None if rows[0]["deal_id"] is None else as_uuid(rows[0]["deal_id"])
-            if deal_id is not None:
-                self._lock_groups(cur, [(endpoint_id, deal_id)])
-                head = self._query(cur, "SELECT status, ready FROM {deliveries} WHERE id = :id", id=delivery_id)[0]
-                ready = head["status"] == "pending" and bool(head["ready"])
-            else:
-                ready = True  # a test event belongs to no deal's queue
+            # The head of its deal's queue stays the head; any other waits its turn; a test event is in no queue.
+            ready = deal_id is None or (rows[0]["status"] == "pending" and bool(rows[0]["ready"]))
             self._exec(cur, "UPDATE {deliveries} AS d SET status = 'pending', ready = :ready, next_attempt_at = :now, "
                             "finished_at = NULL WHERE d.id = :id AND d.endpoint_id = :eid "
                             "AND (d.lease_until IS NULL OR d.lease_until <= :now) AND NOT EXISTS (SELECT 1 FROM "

@@ -128,7 +128,7 @@ def read_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: Webhook
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/retry", status_code=status.HTTP_202_ACCEPTED,
              response_model=s.DeliveryOut, responses=documented(404, example=ex.DELIVERY_OUT, code=202))
 def retry_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: WebhooksDep) -> dict:
-    """Send the delivery again now, whatever its state (same webhook-id, same body)."""
+    """Send the delivery again, whatever its state (same webhook-id, same body), in its turn in its deal's queue."""
     return delivery_out(webhooks.retry(endpoint_id, delivery_id))
 
 
@@ -137,7 +137,8 @@ def retry_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: Webhoo
 def recover_webhook(
     endpoint_id: UUID, body: Annotated[s.RecoverIn, Body(openapi_examples=ex.RECOVER)], webhooks: WebhooksDep
 ) -> dict:
-    """Re-send every event the endpoint selects from a position (or time) on, however old, in order."""
+    """Re-send every event the endpoint selects from a position (or time) on, however old, in order; events it has
+    queued already are not queued twice, and more than DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE need `confirm`."""
     return vars(webhooks.recover(endpoint_id, body))
 
 
