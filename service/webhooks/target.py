@@ -10,6 +10,7 @@ raises ValueError, and subscription refuses the URL.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 import idna
@@ -24,6 +25,7 @@ def encoded(part: str, safe: str) -> str:
     return quote(_LONE_PERCENT.sub("%25", part), safe=safe + "%", encoding="utf-8", errors="strict")
 
 
+@lru_cache(maxsize=4096)  # every attempt asks again; endpoints' URLs are few
 def request_target(url: str) -> str:
     """The origin-form request target (path and query) of the URL, ready for the request line."""
     parts = urlsplit(url)
@@ -33,6 +35,7 @@ def request_target(url: str) -> str:
     return path + (f"?{encoded(parts.query, QUERY_SAFE)}" if parts.query else "")
 
 
+@lru_cache(maxsize=4096)
 def ascii_host(host: str) -> str:
     """The host as sent (Host header, DNS, TLS name): an IP literal as is, a name in its IDNA (A-label) form."""
     if host.isascii():
@@ -48,6 +51,7 @@ def ascii_host(host: str) -> str:
         raise ValueError(f"the host {host!r} has no IDNA form ({error})") from None
 
 
+@lru_cache(maxsize=4096)
 def host_header(url: str) -> str:
     """The Host header: the ASCII host, bracketed if IPv6, with the port when the URL gives one."""
     parts = urlsplit(url)
@@ -57,6 +61,7 @@ def host_header(url: str) -> str:
     return host if parts.port is None else f"{host}:{parts.port}"
 
 
+@lru_cache(maxsize=4096)
 def check_sendable(url: str) -> None:
     """Raise ValueError (saying why) if the URL cannot be put on the wire: its host, path or query cannot be
     encoded."""
