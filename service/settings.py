@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     webhook_poll_interval: float = Field(
         0.5, gt=0, description="Seconds between looks for due webhook retries when nothing wakes the sender."
     )
+    webhook_recover_confirm_above: int = Field(
+        1000, ge=0, le=2**31 - 1,
+        description="A webhook recover that would queue more deliveries than this needs `confirm: true`.",
+    )
     webhook_allow_loopback: bool = Field(False, description="Let webhook URLs reach loopback addresses (tests, local).")
     webhook_allow_private: bool = Field(False, description="Let webhook URLs reach private (RFC 1918, ULA) networks.")
 

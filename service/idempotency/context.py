@@ -27,6 +27,8 @@ class PendingClaim:
     expired: IdempotencyKey | None = None  # the record of an expired use of the key, claimed again
     taken: bool = False  # a write has carried the claim (its outcome decides whether it was stored)
     body: bytes = field(default=b"", repr=False)  # the request's body (to rebuild a lost answer)
+    # What of the answer is kept for replays, when not all of it may be (a secret shown once): see `keep_instead`.
+    kept: Callable[[str], str] | None = field(default=None, repr=False)
 
     def aggregates(self, deal: Any) -> list[Aggregate]:
         """A fresh record for each attempt: an attempt that lost a race must not leave events pending."""
@@ -38,6 +40,14 @@ class PendingClaim:
 
 
 CURRENT: ContextVar[PendingClaim | None] = ContextVar("idempotency_claim", default=None)
+
+
+def keep_instead(kept: Callable[[str], str]) -> None:
+    """For a request with an Idempotency-Key: store `kept(body)` for its replays instead of the answer's body
+    (the first answer goes out whole). Without a key, nothing."""
+    claim = CURRENT.get()
+    if claim is not None:
+        claim.kept = kept
 AlsoSave = Sequence[Aggregate] | Callable[[Any], Sequence[Aggregate]]
 
 

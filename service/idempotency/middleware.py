@@ -223,6 +223,8 @@ class IdempotencyMiddleware:
         except UnicodeDecodeError:
             log.warning("idempotency: a binary answer to %s is not kept", claim.request)
             return
+        if claim.kept is not None:
+            body = claim.kept(body)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in captured.headers if k.lower() not in NOT_KEPT}
         record = self._stored_claim(deals, claim)
         if record is None:

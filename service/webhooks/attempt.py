@@ -8,10 +8,10 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from service.settings import Settings
 from service.webhooks import http1, retry, ssrf
+from service.webhooks import target as wire
 from service.webhooks.records import Claimed, Outcome
 from service.webhooks.signing import signed_headers
 
@@ -88,9 +88,8 @@ class Attempts:
             except (socket.gaierror, UnicodeError) as failure:
                 raise ssrf.Refused(f"host {target.host} does not resolve ({failure})") from None
             addresses = ssrf.checked(ssrf.addresses_from(infos), self.policy)
-        parts = urlsplit(claimed.url)
         headers = {
-            "host": parts.netloc,
+            "host": wire.host_header(claimed.url),
             **signed_headers(str(claimed.message_id), now, claimed.body, claimed.secrets),
             "content-type": "application/json",
             "user-agent": USER_AGENT,
@@ -99,7 +98,7 @@ class Attempts:
         # still verifies the certificate against the URL's host name.
         answer = await self.client.post(
             str(addresses[0]), target.port, target.host if target.scheme == "https" else None,
-            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers, claimed.body.encode(),
+            wire.request_target(claimed.url), headers, claimed.body.encode(),
             RESPONSE_KEPT,
         )
         body = bytes(answer.body[:RESPONSE_KEPT]).decode("utf-8", errors="replace").replace("\x00", "")

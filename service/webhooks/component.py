@@ -53,9 +53,15 @@ def small_pools(settings: Settings) -> dict[str, str]:
 
 
 def open_store(settings: Settings) -> WebhookStore:
-    """The webhook tables on connections of their own (created on first use)."""
+    """The webhook tables on connections of their own (created on first use); with DEALS_CIPHER_KEY, signing
+    secrets stored before the key was set are sealed now."""
     env = Environment(NAME, {**projection_env(settings, NAME), **small_pools(settings)})
-    return InfrastructureFactory.construct(env).tracking_recorder(store_class(settings))  # type: ignore[return-value]
+    store: WebhookStore = InfrastructureFactory.construct(env).tracking_recorder(  # type: ignore[assignment]
+        store_class(settings))
+    sealed = store.seal_plain_secrets()  # a few rows: endpoints are few, and each process opens a handful of stores
+    if sealed:
+        log.info("webhooks: sealed the signing secrets of %d endpoints stored before DEALS_CIPHER_KEY was set", sealed)
+    return store
 
 
 def close_store(store: WebhookStore) -> None:

@@ -26,6 +26,17 @@ class DeliveryNotFound(DomainError):
                          endpoint_id=str(endpoint_id), delivery_id=delivery_id)
 
 
+class RecoverNeedsConfirm(InvalidValue):
+    """Raised when a recover would queue more deliveries than DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE without `confirm`."""
+
+    code = "recover_confirm_required"
+
+    def __init__(self, would_queue: int, confirm_above: int) -> None:
+        super().__init__("confirm", f"must be true to queue {would_queue} deliveries: a recover queuing more than "
+                                    f"{confirm_above} (DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE) needs it")
+        self.details.update(would_queue=would_queue, confirm_above=confirm_above)
+
+
 class UnsafeUrl(InvalidValue):
     """Raised when a webhook URL is malformed or reaches a loopback, private or otherwise non-public address."""
 

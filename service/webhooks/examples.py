@@ -39,7 +39,7 @@ DELIVERY_OUT = {
     "attempts": [{"attempted_at": "2025-02-15T11:00:00Z", "status_code": 503, "latency_ms": 41.7,
                   "response_body": "busy", "error": None}],
 }
-RECOVERED = {"queued": 101, "first_position": 1200, "last_position": 1300}
+RECOVERED = {"queued": 101, "already_pending": 0, "first_position": 1200, "last_position": 1300}
 DEAL_EVENT_BODY = {
     "type": "deal.signing_withheld",
     "timestamp": "2025-02-15T12:00:00+01:00",

@@ -117,3 +117,4 @@ class Recovered:
     queued: int
     first_position: int | None
     last_position: int | None
+    already_pending: int = 0

@@ -70,8 +70,23 @@ class EndpointOut(Schema):
     notices: list[NoticeOut] = Field(description="Latest notices about the endpoint, newest first.")
 
 
+class SecretWithheld(Schema):
+    """In a replay (`Idempotent-Replayed: true`) of an answer that showed a secret: the secret is not stored with
+    idempotent answers, so it is not shown again."""
+
+    reason: str = Field(description="Why `secret` is null: it was shown once, in the first answer to this request.")
+    rotate_secret: str = Field(description="POST here for a new secret (the one shown once keeps signing during "
+                                           "the grace period).")
+
+
+SECRET_WITHHELD = Field(None, description="Set (and `secret` null) only in an idempotent replay: the secret was "
+                                          "shown once, see `rotate_secret`.")
+
+
 class EndpointCreated(EndpointOut):
-    secret: str = Field(description="The signing secret (`whsec_…`). Shown only here and on rotation: keep it.")
+    secret: str | None = Field(description="The signing secret (`whsec_…`). Shown only here and on rotation: keep "
+                                           "it. Null in an idempotent replay (see `secret_withheld`).")
+    secret_withheld: SecretWithheld | None = SECRET_WITHHELD
 
 
 class EndpointPage(Schema):
@@ -85,8 +100,10 @@ class RotateSecret(Schema):
 
 
 class SecretOut(Schema):
-    secret: str
+    secret: str | None = Field(description="The new signing secret, shown once. Null in an idempotent replay (see "
+                                           "`secret_withheld`).")
     previous_secret_expires_at: datetime | None
+    secret_withheld: SecretWithheld | None = SECRET_WITHHELD
 
 
 class AttemptOut(Schema):
@@ -125,10 +142,17 @@ class RecoverIn(Schema):
     from_position: Annotated[int, Field(ge=1)] | None = None
     since: AwareDatetime | None = Field(None, description="Start at the first event recorded at or after this time.")
     until_position: Annotated[int, Field(ge=1)] | None = Field(None, description="Last position to re-send.")
+    confirm: bool = Field(False, description="Needed when the recover would queue more than "
+                                             "DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE (1,000) deliveries; without it such "
+                                             "a recover queues nothing and answers 422 `recover_confirm_required` "
+                                             "with `would_queue`.")
 
 
 class RecoverOut(Schema):
-    queued: int = Field(description="Deliveries queued (events in the range that the endpoint's filters select).")
+    queued: int = Field(description="Deliveries queued: events in the range that the endpoint's filters select and "
+                                    "that it has not queued already.")
+    already_pending: int = Field(description="Events of the range the endpoint had queued already (waiting or in "
+                                             "flight): not queued again, so repeating a recover queues nothing twice.")
     first_position: int | None
     last_position: int | None
 

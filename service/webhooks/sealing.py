@@ -29,6 +29,10 @@ class Sealer:
             return text
         return SEALED + base64.b64encode(self.cipher.encrypt(text.encode())).decode()
 
+    @staticmethod
+    def is_sealed(text: str) -> bool:
+        return text.startswith(SEALED)
+
     def open(self, text: str | None) -> str | None:
         if text is None or not text.startswith(SEALED):
             return text

@@ -155,12 +155,13 @@ class Webhooks:
         if body.since is not None:
             start = self.store.position_since(body.since)
             if start is None:
-                return Recovered(0, None, None)
+                return Recovered(0, None, None, 0)
         assert start is not None
         if body.until_position is not None and body.until_position < start:
             raise InvalidValue("until_position", f"must not be before the first position ({start})")
+        confirm_above = None if body.confirm else self.settings.webhook_recover_confirm_above
         return self.store.recover(endpoint_id, start, body.until_position, filters.exact_types(endpoint.event_types),
-                                  endpoint.deal_ids, now())
+                                  endpoint.deal_ids, now(), confirm_above)
 
 
 def _check_patterns(patterns: Sequence[str]) -> None:

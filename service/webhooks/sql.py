@@ -68,7 +68,12 @@ class SqlStore(TrackingRecorder, ABC):
 
     @abstractmethod
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
-        """Serialise, until the transaction ends, the writers that decide which delivery of a group goes next."""
+        """Serialise, until the transaction ends, the writers that decide which delivery of a group goes next (each
+        also holds its endpoint's lock shared, so that `_lock_endpoint` excludes them all)."""
+
+    @abstractmethod
+    def _lock_endpoint(self, cur: Any, endpoint_id: UUID) -> None:
+        """Until the transaction ends, exclude every writer of the endpoint's groups and every other recover of it."""
 
     def _begin_write(self, cur: Any) -> None:
         """Prepare a writing transaction."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from urllib.parse import urlsplit
 
+from service.webhooks import target as wire
+
 IPAddress = IPv4Address | IPv6Address
 
 CGNAT = ip_network("100.64.0.0/10")
@@ -86,7 +88,12 @@ def parse_target(url: str) -> Target:
         raise Refused("must not carry credentials")
     if parts.fragment:
         raise Refused("must not have a fragment")
-    return Target(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    try:
+        wire.check_sendable(url)
+        host = wire.ascii_host(parts.hostname)
+    except ValueError as error:
+        raise Refused(f"cannot be sent: {error}") from None
+    return Target(parts.scheme, host, port or (443 if parts.scheme == "https" else 80))
 
 
 def literal_address(host: str) -> IPAddress | None:

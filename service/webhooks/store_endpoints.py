@@ -58,6 +58,27 @@ class EndpointRows(SqlStore):
                 self._notify(cur)
         return None if "deleted_at" in changes else self.endpoint(endpoint_id)
 
+    def seal_plain_secrets(self) -> int:
+        """With a cipher: seal the secrets stored before it was set (each row changed only if still as read, so
+        processes starting together do it once); the number of endpoints sealed."""
+        if self.sealer.cipher is None:
+            return 0
+        sealed = 0
+        with self._transaction(commit=True) as cur:
+            rows = self._query(cur, "SELECT id, secret, previous_secret FROM {endpoints}")
+            for row in rows:
+                plain = [c for c in ("secret", "previous_secret") if row[c] is not None and not self.sealer.is_sealed(
+                    row[c])]
+                if not plain:
+                    continue
+                sets = ", ".join(f"{c} = :new_{c}" for c in plain)
+                same = " AND ".join(f"{c} = :old_{c}" for c in plain)
+                self._exec(cur, f"UPDATE {{endpoints}} SET {sets} WHERE id = :id AND {same}", id=row["id"],
+                           **{f"new_{c}": self.sealer.seal(row[c]) for c in plain},
+                           **{f"old_{c}": row[c] for c in plain})
+                sealed += 1
+        return sealed
+
     def _endpoint_of(self, row: dict[str, Any]) -> Endpoint:
         opened = self.sealer.open
         return endpoint_of({**row, "secret": opened(row["secret"]), "previous_secret": opened(row["previous_secret"])})

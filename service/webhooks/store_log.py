@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import OperationalError
 
+from service.webhooks.errors import RecoverNeedsConfirm
 from service.webhooks.records import Attempt, Delivery, Message, Recovered
 from service.webhooks.sql import as_uuid
 from service.webhooks.store_queue import INSERT_DELIVERY, PROMOTE, DeliveryQueue, delivery_row
@@ -17,6 +18,9 @@ DELIVERY_COLUMNS = (
     "d.next_attempt_at, d.created_at, d.finished_at"
 )
 DELIVERY_FROM = "{deliveries} d JOIN {messages} m ON m.id = d.message_id"
+# The endpoint has this event queued already (waiting, or in flight): a recover or retry adds no second delivery.
+QUEUED = ("EXISTS (SELECT 1 FROM {deliveries} q WHERE q.endpoint_id = :eid AND q.message_id = m.id "
+          "AND q.status = 'pending')")
 RECOVER_TRIES = 3
 
 
@@ -50,12 +54,26 @@ class DeliveryLog(DeliveryQueue):
         return [_delivery(r, attempts.get(r["id"], [])) for r in rows]
 
     def retry(self, endpoint_id: UUID, delivery_id: int, now: datetime) -> Delivery | None:
-        """Send the delivery again now (unless an attempt is in flight), whatever its state and its deal's queue."""
+        """Send the delivery again, whatever its state, in its turn in its deal's queue: at once if nothing of the
+        deal is queued before it (by position), else after those. Nothing changes while an attempt of it is in
+        flight, or when the endpoint has its event queued in another delivery already (a recover)."""
         with self._transaction(commit=True) as cur:
-            self._exec(cur, "UPDATE {deliveries} SET status = 'pending', ready = :on, next_attempt_at = :now, "
-                            "finished_at = NULL WHERE id = :id AND endpoint_id = :eid "
-                            "AND (lease_until IS NULL OR lease_until <= :now)",
-                       on=True, now=now, id=delivery_id, eid=endpoint_id)
+            self._lock_endpoint(cur, endpoint_id)  # no sender moves the deal's head meanwhile
+            rows = self._query(cur, "SELECT deal_id, status, ready FROM {deliveries} WHERE id = :id AND "
+                                    "endpoint_id = :eid", id=delivery_id, eid=endpoint_id)
+            if not rows:
+                return None
+            deal_id = None if rows[0]["deal_id"] is None else as_uuid(rows[0]["deal_id"])
+            # The head of its deal's queue stays the head; any other waits its turn; a test event is in no queue.
+            ready = deal_id is None or (rows[0]["status"] == "pending" and bool(rows[0]["ready"]))
+            self._exec(cur, "UPDATE {deliveries} AS d SET status = 'pending', ready = :ready, next_attempt_at = :now, "
+                            "finished_at = NULL WHERE d.id = :id AND d.endpoint_id = :eid "
+                            "AND (d.lease_until IS NULL OR d.lease_until <= :now) AND NOT EXISTS (SELECT 1 FROM "
+                            "{deliveries} q WHERE q.endpoint_id = :eid AND q.message_id = d.message_id "
+                            "AND q.status = 'pending' AND q.id <> :id)",
+                       ready=ready, now=now, id=delivery_id, eid=endpoint_id)
+            if deal_id is not None:
+                self._promote(cur, [(endpoint_id, deal_id)])
             self._notify(cur)
         return self.delivery(endpoint_id, delivery_id)
 
@@ -68,9 +86,12 @@ class DeliveryLog(DeliveryQueue):
         return rows[0]["id"]
 
     def recover(self, endpoint_id: UUID, from_position: int, until_position: int | None,
-                types: list[str] | None, deal_ids: list[str] | None, now: datetime) -> Recovered:
-        """Queue every recorded deal event from the position on (up to `until_position`) that the filters select;
-        each deal's re-sent events go out in order (after any delivery of that deal already in flight)."""
+                types: list[str] | None, deal_ids: list[str] | None, now: datetime,
+                confirm_above: int | None = None) -> Recovered:
+        """Queue every recorded deal event from the position on (up to `until_position`) that the filters select and
+        the endpoint has not queued already (so a recover repeated queues nothing twice); each deal's queue stays in
+        position order (after any delivery of that deal already in flight). More than `confirm_above` to queue is
+        refused (RecoverNeedsConfirm) and queues nothing."""
         conditions, params = "m.position >= :start", {"start": from_position}
         if until_position is not None:
             conditions += " AND m.position <= :until"
@@ -82,7 +103,7 @@ class DeliveryLog(DeliveryQueue):
                 params.update(extra)
         for attempt in range(1, RECOVER_TRIES + 1):
             try:
-                return self._recover(endpoint_id, conditions, params, now)
+                return self._recover(endpoint_id, conditions, params, now, confirm_above)
             except OperationalError:
                 # Re-deciding many deals' heads at once can deadlock with a sender doing the same for one of them;
                 # the database then aborts one of the two, and this one tries again.
@@ -90,19 +111,29 @@ class DeliveryLog(DeliveryQueue):
                     raise
         raise AssertionError("unreachable")
 
-    def _recover(self, endpoint_id: UUID, conditions: str, params: dict[str, Any], now: datetime) -> Recovered:
+    def _recover(self, endpoint_id: UUID, conditions: str, params: dict[str, Any], now: datetime,
+                 confirm_above: int | None) -> Recovered:
         with self._transaction(commit=True) as cur:
+            # Alone on the endpoint: no sender moves one of its queues' heads, no other recover queues meanwhile.
+            self._lock_endpoint(cur, endpoint_id)
+            counts = self._query(cur, "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN " + QUEUED + " THEN 1 ELSE 0 "
+                                      f"END), 0) AS queued FROM {{messages}} m WHERE {conditions}",
+                                 eid=endpoint_id, **params)[0]
+            to_queue, already = int(counts["n"]) - int(counts["queued"]), int(counts["queued"])
+            if confirm_above is not None and to_queue > confirm_above:
+                raise RecoverNeedsConfirm(to_queue, confirm_above)
             cur.execute(self._sql(
                 "INSERT INTO {deliveries} (endpoint_id, message_id, position, deal_id, origin, status, ready, "
                 "attempts, next_attempt_at, created_at) SELECT :eid, m.id, m.position, m.deal_id, 'recover', "
-                f"'pending', :off, 0, :now, :now FROM {{messages}} m WHERE {conditions} ORDER BY m.position"),
+                f"'pending', :off, 0, :now, :now FROM {{messages}} m WHERE {conditions} AND NOT {QUEUED} "
+                "ORDER BY m.position"),
                 {k: self._param(v) for k, v in {**params, "eid": endpoint_id, "now": now, "off": False}.items()})
             queued = self._rowcount(cur)
             self._exec(cur, PROMOTE.replace("{of_deal}", ""), on=True, endpoint_id=endpoint_id)
             span = self._query(cur, f"SELECT MIN(m.position) AS first, MAX(m.position) AS last FROM {{messages}} m "
                                     f"WHERE {conditions}", **params)
             self._notify(cur)
-        return Recovered(queued, span[0]["first"], span[0]["last"])
+        return Recovered(queued, span[0]["first"], span[0]["last"], already)
 
     def position_since(self, since: datetime) -> int | None:
         """The position of the first event recorded at or after the time."""

@@ -80,9 +80,19 @@ class PostgresWebhookStore(SerialTableCreation, WebhookStore, PostgresTrackingRe
                            **params)
 
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
+        # Endpoints first (shared), then groups, each in key order: no two writers wait for each other in a cycle.
+        endpoints = sorted({self._endpoint_key(endpoint) for endpoint, _ in groups})
         keys = sorted({lock_key(f"{self.datastore.schema}:{endpoint}:{deal}") for endpoint, deal in groups})
+        if endpoints:
+            cur.executemany("SELECT pg_advisory_xact_lock_shared(%s)", [(k,) for k in endpoints])
         if keys:
             cur.executemany("SELECT pg_advisory_xact_lock(%s)", [(k,) for k in keys])
+
+    def _lock_endpoint(self, cur: Any, endpoint_id: UUID) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._endpoint_key(endpoint_id),))
+
+    def _endpoint_key(self, endpoint_id: UUID) -> int:
+        return lock_key(f"{self.datastore.schema}:endpoint:{endpoint_id}")
 
     def _begin_write(self, cur: Any) -> None:
         # Not waiting for the WAL flush is safe here: a commit lost in a database crash is a hand-off redone from

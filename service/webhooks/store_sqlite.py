@@ -64,6 +64,10 @@ class SQLiteWebhookStore(WebhookStore, SQLiteTrackingRecorder):
     def _lock_groups(self, cur: Any, groups: Sequence[Group]) -> None:
         """SQLite runs one writing transaction at a time: a group's writers are serialised already."""
 
+    def _lock_endpoint(self, cur: Any, endpoint_id: UUID) -> None:
+        """Take SQLite's writer lock now (a write), so nothing changes between this transaction's reads and writes."""
+        cur.execute("UPDATE endpoints SET updated_at = updated_at WHERE id = ?", (str(endpoint_id),))
+
     def _notify_processes(self, cur: Any) -> None:
         """Other processes on this file find new work at their next poll."""
 

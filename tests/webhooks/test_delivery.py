@@ -262,8 +262,9 @@ def test_recover_from_a_position_re_sends_exactly_that_range(api: TestClient, re
     wait_for(lambda: all(d["status"] == "succeeded" for d in deliveries(api, endpoint["id"])))
 
     assert ranged.status_code == 202
-    assert ranged.json() == {"queued": 2, "first_position": start, "last_position": end}
-    assert onwards.json() == {"queued": 2, "first_position": end, "last_position": recorded[2]["position"]}
+    assert ranged.json() == {"queued": 2, "already_pending": 0, "first_position": start, "last_position": end}
+    assert onwards.json() == {"queued": 2, "already_pending": 0, "first_position": end,
+                              "last_position": recorded[2]["position"]}
     resent = ids(receiver.received()[6:])
     assert resent == [recorded[0]["event_id"], recorded[1]["event_id"], recorded[1]["event_id"],
                       recorded[2]["event_id"]]
@@ -278,7 +279,8 @@ def test_recover_since_a_time_starts_at_the_first_event_recorded_then(api: TestC
 
     response = api.post(f"/webhooks/{endpoint['id']}/recover", json={"since": second["recorded_at"]})
 
-    assert response.json() == {"queued": 1, "first_position": second["position"], "last_position": second["position"]}
+    assert response.json() == {"queued": 1, "already_pending": 0, "first_position": second["position"],
+                               "last_position": second["position"]}
     wait_for(lambda: len(receiver.received()) == 3)
     assert receiver.received()[2].webhook_id == second["event_id"]
     assert first["event_id"] not in ids(receiver.received()[2:])

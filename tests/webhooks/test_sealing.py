@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.api.main import create_app
+from service.idempotency.record import key_id
 from service.settings import Settings
 from service.webhooks.component import close_store, open_store
 from service.webhooks.sealing import SEALED, SealedWithoutKey
@@ -69,17 +70,38 @@ def test_secrets_and_payloads_are_stored_sealed_and_deliveries_still_verify(
         _endpoint(without_key, endpoint["id"])
 
 
-def test_secrets_stored_before_the_key_was_set_still_sign(wh_settings: Settings, receiver: Receiver) -> None:
+def test_secrets_stored_before_the_key_was_set_are_sealed_at_start_and_still_sign(
+    wh_settings: Settings, receiver: Receiver
+) -> None:
     with TestClient(create_app(wh_settings)) as api:
         endpoint = subscribe(api, receiver.url)
+        rotated = api.post(f"/webhooks/{endpoint['id']}/rotate-secret").json()
     plain, _ = _stored(wh_settings)
+    keyed = wh_settings.model_copy(update={"cipher_key": _key()})
 
-    with TestClient(create_app(wh_settings.model_copy(update={"cipher_key": _key()}))) as api:
+    with TestClient(create_app(keyed)) as api:
         new_deal(api)
         first = wait_for(lambda: receiver.deal_events())[0]
+    sealed, _ = _stored(keyed)
 
-    assert plain == [{"secret": endpoint["secret"], "previous_secret": None}]
+    assert plain == [{"secret": rotated["secret"], "previous_secret": endpoint["secret"]}]
+    assert all(value.startswith(SEALED) for value in sealed[0].values())
+    assert rotated["secret"] not in str(sealed) and endpoint["secret"] not in str(sealed)
+    first.verified(rotated["secret"])
     first.verified(endpoint["secret"])
+    assert _endpoint(keyed, endpoint["id"]).secret == rotated["secret"]
+
+
+def test_idempotency_answers_are_encrypted_with_the_key_as_the_readme_says(wh_settings: Settings) -> None:
+    settings = wh_settings.model_copy(update={"cipher_key": _key(), "run_background": False})
+    with TestClient(create_app(settings)) as api:
+        marker = "marker-in-the-description"
+        answer = api.post("/webhooks", json={"url": "http://127.0.0.1:9/hook", "description": marker},
+                          headers={"Idempotency-Key": "sealed-1"})
+        stored = api.app.state.deals.recorder.select_key_events(key_id("open", "POST", "/webhooks", "sealed-1"))
+
+    assert answer.status_code == 201 and stored
+    assert all(marker.encode() not in s.state and answer.json()["id"].encode() not in s.state for s in stored)
 
 
 def _endpoint(settings: Settings, endpoint_id: str) -> Any:

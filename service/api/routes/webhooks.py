@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
 from service.api.deps import AppDep
 from service.api.errors import responses
+from service.idempotency.context import keep_instead
 from service.webhooks import examples as ex
 from service.webhooks import schemas as s
 from service.webhooks.records import Delivery, Endpoint
@@ -34,6 +36,21 @@ def endpoint_out(webhooks: Webhooks, endpoint: Endpoint, secret: bool = False) -
     return {**fields, "secret": endpoint.secret} if secret else fields
 
 
+def withhold_secret_from_replays(endpoint_id: UUID) -> None:
+    """A secret is shown once: an idempotent replay of this answer says so and where to get a new one."""
+
+    def kept(body: str) -> str:
+        answer = json.loads(body)
+        answer.update(secret=None, secret_withheld={
+            "reason": "the secret was shown once, in the first answer to this request, and is not kept with "
+                      "idempotent answers",
+            "rotate_secret": f"/webhooks/{endpoint_id}/rotate-secret",
+        })
+        return json.dumps(answer, separators=(",", ":"))
+
+    keep_instead(kept)
+
+
 def delivery_out(delivery: Delivery) -> dict[str, Any]:
     fields = {k: v for k, v in vars(delivery).items() if k != "message_id"}
     return {**fields, "webhook_id": delivery.message_id, "attempts": [vars(a) for a in delivery.attempts]}
@@ -48,6 +65,7 @@ def create_webhook(
     """Subscribe a URL to the deal events recorded from now on; the answer holds the secret, shown only once."""
     endpoint = webhooks.create(body, app.recorder.max_notification_id() or 0)
     response.headers["Location"] = f"/webhooks/{endpoint.id}"
+    withhold_secret_from_replays(endpoint.id)
     return endpoint_out(webhooks, endpoint, secret=True)
 
 
@@ -101,6 +119,7 @@ def rotate_webhook_secret(
 ) -> dict:
     """Issue a new secret; during the grace period deliveries carry signatures with both."""
     endpoint = webhooks.rotate_secret(endpoint_id, body.grace_period_seconds if body else None)
+    withhold_secret_from_replays(endpoint_id)
     return {"secret": endpoint.secret, "previous_secret_expires_at": endpoint.previous_secret_expires_at}
 
 
@@ -128,7 +147,7 @@ def read_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: Webhook
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/retry", status_code=status.HTTP_202_ACCEPTED,
              response_model=s.DeliveryOut, responses=documented(404, example=ex.DELIVERY_OUT, code=202))
 def retry_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: WebhooksDep) -> dict:
-    """Send the delivery again now, whatever its state (same webhook-id, same body)."""
+    """Send the delivery again, whatever its state (same webhook-id, same body), in its turn in its deal's queue."""
     return delivery_out(webhooks.retry(endpoint_id, delivery_id))
 
 
@@ -137,7 +156,8 @@ def retry_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: Webhoo
 def recover_webhook(
     endpoint_id: UUID, body: Annotated[s.RecoverIn, Body(openapi_examples=ex.RECOVER)], webhooks: WebhooksDep
 ) -> dict:
-    """Re-send every event the endpoint selects from a position (or time) on, however old, in order."""
+    """Re-send every event the endpoint selects from a position (or time) on, however old, in order; events it has
+    queued already are not queued twice, and more than DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE need `confirm`."""
     return vars(webhooks.recover(endpoint_id, body))
 
 
