@@ -32,6 +32,7 @@ def test_compose_runs_postgres_two_api_replicas_a_worker_and_one_proxy(compose: 
         assert api["environment"]["DEALS_DATABASE_URL"].startswith("postgresql://")
         assert "ports" not in api and api["healthcheck"]["test"]
     assert services["worker"]["command"] == ["deals", "worker"]
+    assert services["worker"]["healthcheck"]["test"] == ["CMD", "deals", "worker", "--check"]
     assert services["proxy"]["ports"] == ["8000:8080"]
     assert services["api-2"]["depends_on"]["api-1"]["condition"] == "service_healthy"
     assert services["api-1"]["depends_on"]["postgres"]["condition"] == "service_healthy"
