@@ -17,7 +17,7 @@ from tests.reliability.servers import ROOT, free_port, service_env
 
 
 def deals(*args: str, cwd: Path = ROOT, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "service.cli", *args], env=service_env(**settings), cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "service.entrypoints.cli", *args], env=service_env(**settings), cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -99,7 +99,7 @@ def _serve_on_a_terminal(folder: Path, **settings: str) -> str:
     port = free_port()
     env = service_env(database_url=f"sqlite:///{folder}/deals.db", **settings)
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "service.entrypoints.cli", "serve", "--port", str(port)], env=env,
                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
     os.close(follower)
     seen = b""

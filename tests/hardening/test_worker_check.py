@@ -22,7 +22,7 @@ def test_worker_check_is_healthy_only_while_a_worker_beats(settings: Settings, t
     assert before.returncode == 1
     assert f"no worker heartbeat at {beat}" in before.stderr
 
-    worker = Process([sys.executable, "-m", "service.cli", "worker", "--heartbeat-file", str(beat)],
+    worker = Process([sys.executable, "-m", "service.entrypoints.cli", "worker", "--heartbeat-file", str(beat)],
                      service_env(**_env(settings)), tmp_path / "worker.log")
     worker.spawn()
     try:

@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from service import __version__
+from service.entrypoints.worker_health import DEFAULT_HEARTBEAT, worker_check
 from service.observability.logs import logging_config
 from service.projections.cli import projections_app
 from service.replay.feed_cli import feed_app
 from service.security.cli import app as keys_app
 from service.settings import SettingsError
-from service.worker_health import DEFAULT_HEARTBEAT, worker_check
 
 # Plain (click) help: no `<bool>` metavars on flags, and the same text on a terminal or in a pipe.
 app = typer.Typer(help="Track deals under negotiation and keep their whole history.", no_args_is_help=True,
@@ -64,7 +64,8 @@ def serve(
 
     from service.settings import get_settings
 
-    os.environ.setdefault("DEALS_GC_TUNING", "true")  # a long-running server (service/runtime.py); workers inherit it
+    # a long-running server (service/write/runtime.py); workers inherit it
+    os.environ.setdefault("DEALS_GC_TUNING", "true")
     settings = get_settings()
     _refuse_open_bind(host, settings)
     backend = "PostgreSQL" if settings.is_postgres else f"SQLite ({settings.sqlite_path})"
@@ -105,8 +106,8 @@ def worker(
     import threading
 
     from service.background import Background
+    from service.entrypoints.worker_health import HEARTBEAT_SECONDS, beat
     from service.settings import get_settings
-    from service.worker_health import HEARTBEAT_SECONDS, beat
 
     if check:
         problem = worker_check(get_settings(), heartbeat_file)
@@ -137,7 +138,7 @@ def demo(
     """Record the Munich minerals story through the API, then print its timeline and final state.
 
     Only the story goes to stdout; logs go to stderr."""
-    from service.demo import record_story
+    from service.entrypoints.demo import record_story
 
     with _client(url, database, verbose) as client:
         deal_id = record_story(client)
@@ -158,7 +159,7 @@ def replay(
     from uuid import UUID
 
     from domain.errors import DomainError
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.replay.report import parse_time, replay_report
     from service.settings import get_settings
 
@@ -186,7 +187,7 @@ def replay(
 def _client(url: str | None, database: str | None, verbose: bool) -> Any:
     if url:
         return httpx.Client(base_url=url, timeout=30)
-    from service.demo_server import served_in_process
+    from service.entrypoints.demo_server import served_in_process
     from service.settings import get_settings
 
     return served_in_process(database, verbose, get_settings().log_format)

@@ -4,7 +4,7 @@ Callers submit jobs (open a deal, or run commands on one) and wait on a future. 
 queued up while its previous save was in flight, decides each job on the deal held in its cache, and saves all
 their events with one `app.save(...)`, so the table lock, NOTIFY and commit are paid once per batch.
 
-Correct with several processes: the cache (service/deal_cache.py) is only a guess. If another process wrote to a
+Correct with several processes: the cache (service/write/deal_cache.py) is only a guess. If another process wrote to a
 cached deal, saving its next version trips the store's (deal id, version) key: the batch is then saved again without
 the jobs whose aggregates clash, and those are decided again on state read from the store and saved in one more
 transaction; for a while after such a clash the batch's cached deals are first brought up to date with one query.
@@ -30,12 +30,14 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError
 from prometheus_client import Histogram
 
-from service import runtime
-from service.deal_cache import DealCache, newer_events
-from service.write_jobs import Decided, Job, OpenJob, RecordJob
+from service.write import runtime
+from service.write.deal_cache import DealCache, newer_events
+from service.write.errors import DealExists, WriteConflict
+from service.write.jobs import Decided, Job, OpenJob, RecordJob
+from service.write.results import Recorded
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication, Recorded
+    from service.application import DealsApplication
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +222,6 @@ class Writer:
         self._done(decided, recordings)
 
     def _done(self, decided: list[Decided], recordings: list[Any]) -> None:
-        from service.app import Recorded
 
         by_deal: dict[UUID, list[Any]] = defaultdict(list)
         for recording in recordings:
@@ -251,7 +252,6 @@ class Writer:
     def _rerun(self, jobs: list[Job]) -> None:
         """Decide the jobs again on state read from the store, and save them together; those whose deal changed
         yet again are re-run again, `retries` times at most."""
-        from service.app import WriteConflict
 
         for _ in range(self.retries):
             decided = []
@@ -318,7 +318,6 @@ class Writer:
 def _refusal(d: Decided, clashed: set[UUID], error: IntegrityError) -> Exception | None:
     """What to answer a job whose save clashed on fresh state, or None to try it again: another aggregate saved
     with it (an idempotency record) clashed — the caller decides what that means; or its deal was opened already."""
-    from service.app import DealExists
 
     if any(a.id in clashed for a in d.aggregates[1:]):
         return error
