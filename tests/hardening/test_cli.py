@@ -17,8 +17,8 @@ from tests.reliability.servers import ROOT, free_port, service_env
 
 
 def deals(*args: str, cwd: Path = ROOT, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "service.entrypoints.cli", *args], env=service_env(**settings), cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "service.entrypoints.cli", *args], env=service_env(**settings),
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_version_prints_the_program_version() -> None:
