@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -52,7 +53,10 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
     idempotency_ttl_hours: int = Field(24, ge=24, description="Hours an Idempotency-Key and its response are kept.")
-    log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$", description="Level of the JSON logs.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level of the logs.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="auto: human-readable lines on a terminal, JSON lines otherwise; json; text."
+    )
     ready_max_projection_lag: int = Field(
         10_000, ge=0, description="Readiness fails when a projection is this many events behind (0: not checked)."
     )
@@ -213,6 +217,35 @@ class Settings(BaseSettings):
         }
 
 
+class SettingsError(Exception):
+    """Bad DEALS_* settings: one line per variable, naming it and saying what is allowed."""
+
+
+# Values never echoed back in an error message.
+_SECRET_FIELDS = frozenset({"cipher_key", "api_keys", "database_url"})
+
+
+def describe_errors(error: ValidationError) -> str:
+    """`DEALS_POOL_SIZE='0': must be greater than or equal to 1`, one line per bad setting."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        message = problem["msg"].removeprefix("Value error, ")
+        message = re.sub(r"^(Input|String) should", "must", message)
+        shown = "" if field in _SECRET_FIELDS or "input" not in problem else f"={problem['input']!r}"
+        lines.append(f"DEALS_{field.upper()}{shown}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """DEALS_* settings with `overrides` on top; bad values raise SettingsError saying which and what is allowed."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_errors(error)) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings (see load_settings)."""
+    return load_settings()

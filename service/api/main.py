@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service import __version__
+from service.api.docs import install_docs
 from service.api.errors import install_error_handlers
 from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, projections, streams
 from service.api.routes import timeline as timeline_page
@@ -49,9 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.read_models.close()
             app.state.deals.close()
 
-    app = FastAPI(title="Deals", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Deals", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.settings = settings
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
 
-from starlette.routing import Match, Router
+from starlette.routing import Match, Router, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.http.problem import problem
@@ -40,6 +41,7 @@ class RequestMiddleware:
     def __init__(self, app: ASGIApp, router: Router) -> None:
         self.app = app
         self.router = router
+        self._templates: list[tuple[re.Pattern[str], str]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,15 +91,31 @@ class RequestMiddleware:
         )
 
     def _route(self, scope: Scope) -> str:
-        """The route template (`/deals/{deal_id}`), also for requests refused before routing; bounded cardinality."""
-        route = scope.get("route")
-        if route is None:
-            for candidate in self.router.routes:
-                match, _ = candidate.matches(scope)
-                if match is Match.FULL:
-                    route = candidate
-                    break
-        return getattr(route, "path", None) or "unmatched"
+        """The route template (`/deals/{deal_id}`), also for requests refused before routing (401, 403, 413…);
+        bounded cardinality."""
+        route = getattr(scope.get("route"), "path", None)
+        if route:
+            return route
+        for candidate in self.router.routes:
+            path = getattr(candidate, "path", None)
+            if path and candidate.matches(scope)[0] is Match.FULL:
+                return path
+        return self._template_of(scope) or "unmatched"
+
+    def _template_of(self, scope: Scope) -> str | None:
+        """The path template the request's path fits, from the API's own description (included routers, whose
+        routes the router does not list one by one, are there too); literal segments win over parameters."""
+        if self._templates is None:
+            app = scope.get("app")
+            try:
+                paths = list(app.openapi()["paths"]) if app is not None else []
+            except Exception:
+                error_log.warning("route templates unavailable for refused requests", exc_info=True)
+                paths = []
+            paths.sort(key=lambda p: (p.count("{"), -len(p)))
+            self._templates = [(compile_path(p)[0], p) for p in paths]
+        path = scope.get("path", "")
+        return next((template for pattern, template in self._templates if pattern.match(path)), None)
 
 
 def _problem_code(body: bytes) -> str | None:

@@ -32,7 +32,7 @@ class _AppBacklog(BacklogCollector):
 
 def install_observability(app: FastAPI, settings: Settings) -> None:
     """JSON logs, the request middleware (outermost), /healthz, /readyz and /metrics."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_AppBacklog(app, settings))
     app.state.metrics_registry = registry

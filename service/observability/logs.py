@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, carrying the id of the request being served."""
+"""Structured logs: one JSON object per line (or a readable line on a terminal), carrying the request id."""
 
 from __future__ import annotations
 
@@ -35,15 +35,40 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def logging_config(level: str = "info") -> dict[str, Any]:
-    """A dictConfig for the whole process (uvicorn's own loggers included): JSON lines on stdout."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+class TextFormatter(JsonFormatter):
+    """For a person at a terminal: `12:00:00.123 INFO  logger  message  key=value …` (the same fields as JSON)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = json.loads(super().format(record))
+        head = f"{entry.pop('ts')[11:23]} {entry.pop('level').upper():<7} {entry.pop('logger')}  {entry.pop('msg')}"
+        exc = entry.pop("exc", None)
+        fields = "  ".join(f"{key}={value}" for key, value in entry.items() if value is not None)
+        return "\n".join(part for part in (f"{head}  {fields}".rstrip(), exc) if part)
+
+
+FORMATTERS = {"json": JsonFormatter, "text": TextFormatter}
+
+
+def resolve_format(log_format: str, stream: Any) -> str:
+    """`auto` means readable lines on a terminal and JSON lines anywhere else (a file, a pipe, a log collector)."""
+    if log_format != "auto":
+        return log_format
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def logging_config(level: str = "info", log_format: str = "json", stream: str = "stdout",
+                   handler_level: str | None = None) -> dict[str, Any]:
+    """A dictConfig for the whole process (uvicorn's own loggers included): one line per record on `stream`."""
+    log_format = resolve_format(log_format, getattr(sys, stream))
+    handler = {"class": "logging.StreamHandler", "formatter": log_format, "stream": f"ext://sys.{stream}",
+               "level": (handler_level or "NOTSET").upper()}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"stdout": handler},
-        "root": {"handlers": ["stdout"], "level": level.upper()},
+        "formatters": {name: {"()": formatter} for name, formatter in FORMATTERS.items()},
+        "handlers": {"main": handler},
+        "root": {"handlers": ["main"], "level": level.upper()},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
             "uvicorn.error": {"handlers": [], "level": level.upper(), "propagate": True},
@@ -52,12 +77,12 @@ def logging_config(level: str = "info") -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str = "info") -> None:
-    """JSON logs for a process nobody configured yet (an embedding host or a test runner keeps its own)."""
+def configure_logging(level: str = "info", log_format: str = "auto") -> None:
+    """Logs for a process nobody configured yet (an embedding host, a test runner or `deals serve` keep their own)."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(FORMATTERS[resolve_format(log_format, sys.stdout)]())
         root.addHandler(handler)
         root.setLevel(level.upper())
     logging.getLogger("deals").setLevel(level.upper())

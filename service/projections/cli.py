@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-projections_app = typer.Typer(help="Read models kept from the event log.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models kept from the event log.", no_args_is_help=True,
+                              rich_markup_mode=None)
 console = Console()
 
 

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from service.projections.cli import position_bar
 
-feed_app = typer.Typer(help="The global feed of events (GET /events).", no_args_is_help=True)
+feed_app = typer.Typer(help="The global feed of events (GET /events).", no_args_is_help=True,
+                       rich_markup_mode=None)
 console = Console()
 
 

@@ -9,7 +9,8 @@ import typer
 from service.security.keys import key_line, new_key
 from service.security.scopes import SCOPES
 
-app = typer.Typer(help="Make API keys (and the key that encrypts stored events).", no_args_is_help=True)
+app = typer.Typer(help="Make API keys (and the key that encrypts stored events).", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 
 @app.command()

@@ -9,6 +9,7 @@ SCOPES = (DEALS_READ, DEALS_WRITE, WEBHOOKS_ADMIN)
 
 # Liveness, readiness, metrics and the API's own documentation stay reachable without a key.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+DOCS_ASSETS = "/docs/assets"  # the scripts and styles of /docs and /redoc (service/api/docs.py)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -22,7 +23,7 @@ def required_scope(method: str, path: str) -> str | None:
     Anything under /webhooks needs webhooks:admin; every other read needs deals:read and every other write
     deals:write, so a path nobody listed is never left open by accident.
     """
-    if path in OPEN_PATHS:
+    if path in OPEN_PATHS or _under(path, DOCS_ASSETS):
         return None
     if _under(path, "/webhooks"):
         return WEBHOOKS_ADMIN

@@ -32,6 +32,7 @@ def test_compose_runs_postgres_two_api_replicas_a_worker_and_one_proxy(compose: 
         assert api["environment"]["DEALS_DATABASE_URL"].startswith("postgresql://")
         assert "ports" not in api and api["healthcheck"]["test"]
     assert services["worker"]["command"] == ["deals", "worker"]
+    assert services["worker"]["healthcheck"]["test"] == ["CMD", "deals", "worker", "--check"]
     assert services["proxy"]["ports"] == ["8000:8080"]
     assert services["api-2"]["depends_on"]["api-1"]["condition"] == "service_healthy"
     assert services["api-1"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -65,3 +66,18 @@ def test_the_image_runs_deals_serve_as_a_user_with_sqlite_in_a_volume() -> None:
     assert 'CMD ["deals", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
     assert "USER deals" in dockerfile
     assert "DEALS_DATABASE_URL=sqlite:////data/deals.db" in dockerfile
+
+
+def test_the_image_installs_the_locked_dependencies_before_the_source_and_reports_its_health() -> None:
+    steps = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines() if line.strip()
+             and not line.startswith("#")]
+    install = next(i for i, s in enumerate(steps) if "--require-hashes -r requirements/runtime.txt" in s)
+    first_source = next(i for i, s in enumerate(steps) if s.startswith(("COPY domain", "COPY service")))
+    assert steps[install - 1] == "COPY requirements/runtime.txt ./requirements/runtime.txt"
+    assert install < first_source
+    assert any(s.startswith("RUN pip install --no-cache-dir --no-deps .") for s in steps[first_source:])
+    healthcheck = " ".join(steps[next(i for i, s in enumerate(steps) if s.startswith("HEALTHCHECK")):][:2])
+    assert "http://127.0.0.1:8000/readyz" in healthcheck
+    assert "USER deals" in steps
+    locked = (ROOT / "requirements/runtime.txt").read_text()
+    assert "--hash=sha256:" in locked and "\nfastapi-offline==" in locked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -15,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Router
 
 from service.api.main import create_app
@@ -179,3 +181,39 @@ def test_a_webhook_backlog_past_its_bound_is_reported_but_leaves_the_replica_rea
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["webhooks"]["status"] == "behind"
     assert ready.json()["checks"]["webhooks"]["depth"] == 7
+
+
+def test_requests_refused_before_routing_are_logged_and_measured_by_their_route(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = KeySet()
+    keyed = settings.model_copy(update={"run_background": False, "api_keys": keys.entries})
+    deal_id = "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"
+    with TestClient(create_app(keyed)) as client, caplog.at_level("INFO", logger="deals.access"):
+        before = client.get("/metrics").text
+        assert client.get(f"/deals/{deal_id}/events").status_code == 401
+        assert client.post("/deals", json={"title": "t"}, headers=bearer(keys.by_scope["deals:read"])).status_code \
+            == 403
+        assert client.get("/events/stream", headers=bearer(keys.unknown)).status_code == 401
+        text = client.get("/metrics").text
+    routes = [(vars(r)["method"], vars(r)["route"], vars(r)["status"]) for r in caplog.records
+              if r.name == "deals.access"]
+    assert routes[1:4] == [("GET", "/deals/{deal_id}/events", 401), ("POST", "/deals", 403),
+                           ("GET", "/events/stream", 401)]
+    refused = {"method": "POST", "route": "/deals", "status": "403"}
+    name = "deals_http_request_duration_seconds_count"
+    assert sample(text, name, **refused) - sample(before, name, **refused) == 1
+    assert sample(text, name, method="GET", route="unmatched", status="401") == sample(
+        before, name, method="GET", route="unmatched", status="401")
+
+
+def test_the_readme_metrics_table_lists_exactly_what_metrics_exports(sqlite_settings: Settings) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("- `GET /metrics` (Prometheus text):", 1)[1].split("\n\n", 2)[1]
+    documented = {name for row in table.splitlines() if row.strip().startswith("| `")
+                  for name in re.findall(r"`(deals_[a-z_]+)", row.split("|")[1])}
+    with TestClient(create_app(sqlite_settings.model_copy(update={"run_background": False}))) as client:
+        exported = {family.name for family in text_string_to_metric_families(client.get("/metrics").text)
+                    if family.name.startswith("deals_") and not family.name.endswith("_created")}
+    counters = {name for name in documented if name.endswith("_total")}
+    assert {name.removesuffix("_total") if name in counters else name for name in documented} == exported

@@ -26,7 +26,7 @@ def test_replay_as_of_prints_the_events_then_in_view_and_the_state_they_give(set
         deal_id = record_story(client)
 
     as_of = _replay(settings, deal_id, "--as-of", END_OF_14_FEB)
-    by_version = _replay(settings, deal_id, "--version", "8")
+    by_version = _replay(settings, deal_id, "--at-version", "8")
     now = _replay(settings, deal_id)
 
     assert as_of.returncode == 0, as_of.stderr
@@ -43,7 +43,7 @@ def test_replay_outside_the_history_says_why_and_fails(settings: Settings) -> No
     with TestClient(create_app(settings)) as client:
         deal_id = record_story(client)
 
-    too_far = _replay(settings, deal_id, "--version", "99")
+    too_far = _replay(settings, deal_id, "--at-version", "99")
     naive = _replay(settings, deal_id, "--as-of", "2025-02-14")
 
     assert too_far.returncode == 1
