@@ -21,7 +21,7 @@ from bench.common import (
 )
 from bench.load import Result, drive
 from bench.server import running_server
-from bench.two_processes import Together, two_servers
+from bench.two_processes import Together, nginx, two_servers
 
 TARGETS = {  # (backend, clients) -> (commands/s, p99 ms) from issue 6; each also ≥ 4× naive
     ("postgres", 16): (1500, 50.0),
@@ -72,14 +72,14 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
                 touch_all(server.url, deals["group"])
                 measure("bare", 16, server.url, 16, statement_requests(deals["group"]), server)
 
-        if backend == "postgres":  # two server processes writing the same deals, routed by deal and round-robin
+        if backend == "postgres" and nginx():  # two server processes writing the same deals, routed by deal and RR
             _two_processes(database_url, deals["group"], measure, proxy_cpu)
 
     library = _library(database_url, seconds, baseline_levels)
     database = _database(backend, database_url, seconds, baseline_levels)
     return {
         "figures": _figures(backend, runs, batch_sizes, library, database, rss_idle)
-                   + _two_process_figures(runs, proxy_cpu, database),
+                   + (_two_process_figures(runs, proxy_cpu, database) if backend == "postgres" else []),
         "runs": {kind: {str(k): [r.summary() for r in rs] for k, rs in by_key.items()}
                  for kind, by_key in runs.items()},
         "library": library,
@@ -105,7 +105,9 @@ def _two_processes(database_url: str, deal_ids: list[str], measure: Any, proxy_c
 def _two_process_figures(runs: dict[str, dict[Any, list[Result]]], proxy_cpu: dict[str, list[float]],
                          database: dict[str, Any]) -> list[dict[str, Any]]:
     if not runs["two"]:
-        return []
+        return [] if nginx() else [figure(
+            "single-event commands/s, 64 clients, 2 server processes", float("nan"), "commands/s",
+            note="not measured: nginx is not installed (apt-get install nginx-light)")]
     one_rate, one_cpu = _median(runs["group"][64], "rate"), _median(runs["group"][64], "cpu_ms")
     proxied = runs["two"]["one"]
     proxied_rate = _median(proxied, "rate")
