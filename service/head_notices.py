@@ -101,16 +101,19 @@ class HeadNotices:
         self.thread.join(timeout=5)
 
     def _listen(self) -> None:
+        failures = 0
         while not self.stopped:
             try:
                 with psycopg.connect(**self.connect, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
                     self.listening.set()
+                    failures = 0
                     while not self.stopped:
                         for notice in conn.notifies(timeout=0.2):
                             self._hear(notice.payload)
             except Exception:
-                if not self.stopped:
+                failures += 1
+                if not self.stopped and failures == 1:  # once per outage: the database may be down for a while
                     log.warning("listening for the deals' head notices failed; retrying", exc_info=True)
             finally:
                 if self.listening.is_set():
@@ -118,7 +121,7 @@ class HeadNotices:
                     with self.lock:
                         self.missed = True
             if not self.stopped:
-                time.sleep(self.retry_after)
+                time.sleep(min(self.retry_after * 2 ** max(failures - 1, 0), 10.0))
 
     def _hear(self, payload: str) -> None:
         token, _, items = payload.partition(" ")
