@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
 from service.api.routes import deal_events, deals
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import get_settings
 
 

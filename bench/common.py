@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from bench.load import drive, percentile, request_bytes
 from domain import Deal
 from domain.values import Party, PartyKind, Role, Speaker, Stance
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 
 # A statement is allowed in every state, so the same command can be sent to any deal any number of times.

@@ -22,7 +22,7 @@ from eventsourcing.persistence import Tracking
 
 from domain import Deal
 from domain.values import ConditionKind, ConditionStatus, Party, PartyKind, Role, Speaker, Stance
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list import DealListProjection, close_view, open_view
 from service.projections.deal_list_batch import loader, rebuild
 from service.settings import Settings

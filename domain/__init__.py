@@ -6,10 +6,12 @@ Pure Python on top of `eventsourcing.domain`; nothing here knows about HTTP or S
 from domain.deal import Deal
 from domain.errors import (
     AlreadyDone,
+    BlockingConditionsOpen,
     ConflictOfInterest,
     DomainError,
     IllegalTransition,
     InvalidValue,
+    NoSigningAuthority,
     NotAuthorized,
     OutOfOrder,
     RolesFixed,
@@ -20,12 +22,14 @@ from domain.events import EVENT_CLASSES, DealEvent
 __all__ = [
     "EVENT_CLASSES",
     "AlreadyDone",
+    "BlockingConditionsOpen",
     "ConflictOfInterest",
     "Deal",
     "DealEvent",
     "DomainError",
     "IllegalTransition",
     "InvalidValue",
+    "NoSigningAuthority",
     "NotAuthorized",
     "OutOfOrder",
     "RolesFixed",

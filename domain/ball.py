@@ -14,9 +14,28 @@ if TYPE_CHECKING:
 def ball_after(deal: Deal, event: DealEvent) -> Ball:
     """The ball as it lies once `event` has been applied; `since` is when it moved there."""
     parties, reason = _holder(deal)
+    reason += _held_up(deal)
     if parties == deal.ball.party_ids and reason == deal.ball.reason:
         return deal.ball
     return Ball(tuple(parties), event.occurred_at, reason)
+
+
+# The act each status waits for that blocking conditions hold up (domain/rules.py).
+_HELD_UP_ACT = {
+    DealStatus.PROPOSED: "acceptance",
+    DealStatus.SIGNATURE_PENDING: "signature",
+    DealStatus.RATIFICATION_PENDING: "ratification",
+}
+
+
+def _held_up(deal: Deal) -> str:
+    """What the reason adds while blocking conditions hold up the act the deal waits for."""
+    act = _HELD_UP_ACT.get(deal.status)
+    blocking = deal.blocking_conditions
+    if act is None or not blocking:
+        return ""
+    named = ", ".join(f"{c.condition_id} (raised by {c.raised_by})" for c in blocking)
+    return f"; {act} is held up by blocking conditions {named}"
 
 
 def _holder(deal: Deal) -> tuple[tuple[str, ...], str]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from domain import events as ev
 from domain.errors import AlreadyDone, NotAuthorized
 from domain.state import DealState
-from domain.values import Authority, Source, require_aware
+from domain.values import Source, require_aware
 
 
 class ConclusionVerbs(DealState):
@@ -73,7 +73,7 @@ class ConclusionVerbs(DealState):
         if party_id in self.signatures:
             raise AlreadyDone(f"{party_id} has already signed", party_id=party_id)
         if signatory is not None:
-            self._require_person_may(party_id, signatory, Authority.SIGN)
+            self._require_signing_authority(party_id, signatory)
         self._record(
             ev.SignatureAdded,
             occurred_at,

@@ -106,6 +106,7 @@ class Deal(ProposalVerbs, ConclusionVerbs, ReportVerbs, Aggregate):
             name=rep.name,
             title=rep.title,
             authority=tuple(dict.fromkeys(rep.authority)),
+            office=rep.office,
         )
 
 

@@ -47,6 +47,32 @@ class NotAuthorized(DomainError):
     code = "not_authorized"
 
 
+class NoSigningAuthority(NotAuthorized):
+    """Raised when a person signs for a party without authority to sign for it: neither designated for it with
+    signing powers (full powers) nor its head of state, head of government or foreign minister."""
+
+    code = "no_signing_authority"
+
+    def __init__(self, person: str, party_id: str, why: str) -> None:
+        super().__init__(f"{person} has no authority to sign for {party_id}: {why}", person=person, party_id=party_id)
+
+
+class BlockingConditionsOpen(DomainError):
+    """Raised when the deal would be accepted, signed or ratified while a blocking condition is still open."""
+
+    code = "blocking_conditions_open"
+
+    def __init__(self, status: str, event: str, conditions: list[dict[str, str]]) -> None:
+        named = ", ".join(f"{c['condition_id']} (raised by {c['raised_by']})" for c in conditions)
+        super().__init__(
+            f"a deal that is {status} cannot take {event} while blocking conditions are open: {named}; "
+            "each must be satisfied, waived or withdrawn first",
+            current_status=status,
+            attempted_event=event,
+            blocking_conditions=conditions,
+        )
+
+
 class ConflictOfInterest(DomainError):
     """Raised when a party answers its own proposal (accepts, withholds on, or counters it)."""
 

@@ -21,6 +21,7 @@ from domain.values import (
     ConditionKind,
     ConditionStatus,
     Meeting,
+    Office,
     Party,
     PartyKind,
     Proposal,
@@ -110,9 +111,17 @@ class RepresentativeDesignated(DealEvent):
     name: str
     title: str | None
     authority: tuple[Authority, ...]
+    office: Office | None
+
+    # v1 had no `office`: a representative then held no office that signs without full powers.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("office", None)
 
     def record(self, deal: Deal) -> None:
-        rep = Representative(self.party_id, self.name, self.title, tuple(self.authority))
+        rep = Representative(self.party_id, self.name, self.title, tuple(self.authority), self.office)
         deal.representatives[f"{self.party_id}/{self.name}"] = rep
 
 

@@ -68,7 +68,8 @@ class ReportVerbs(DealState):
         condition = self.conditions.get(condition_id)
         if condition is None:
             raise UnknownReference(f"no condition {condition_id} was raised", condition_id=condition_id)
-        if not condition.is_open:
+        # A rejected demand still stands: it can yet be satisfied, waived or withdrawn, not rejected again.
+        if not condition.stands or (outcome is ConditionStatus.REJECTED and not condition.is_open):
             raise AlreadyDone(
                 f"condition {condition_id} is already {condition.status.value}", condition_id=condition_id
             )

@@ -1,4 +1,18 @@
-"""The rules of a deal's life, as data: which event may move a deal from which state, and where to."""
+"""The rules of a deal's life, as data: which event may move a deal from which state, and where to.
+
+Besides the table, two rules hold up the conclusion of a deal (checked by the deal's verbs, domain/state.py):
+
+- Blocking conditions. A condition raised as blocking (the default, and what every condition was before the flag
+  existed) holds the deal up while it stands: no proposal is accepted, no signature added and no ratification
+  recorded until it is satisfied, waived or withdrawn (rejecting a demand does not meet it: a rejected condition
+  still stands, and can yet be satisfied, waived or withdrawn). A non-blocking
+  condition never holds anything up. A correction of `blocking` counts from the correction on; the deal as it
+  stood before the correction (time travel) was held up as it was then.
+- Signing authority (Vienna Convention on the Law of Treaties, art. 7). A person signs for a party only with
+  authority for that party: as its representative designated with signing powers (full powers), or, without full
+  powers, as its head of state, head of government or foreign minister recorded for it. Being designated for
+  another party gives no authority to sign for this one.
+"""
 
 from __future__ import annotations
 
@@ -113,6 +127,9 @@ ALWAYS_ALLOWED: frozenset[str] = frozenset(
         "event_retracted",
     }
 )
+
+# The acts of conclusion that a blocking condition holds up while it stands.
+HELD_UP_BY_BLOCKING_CONDITIONS: frozenset[str] = frozenset({"proposal_accepted", "signature_added", "ratified"})
 
 # Reporting goes on after a deal has ended.
 ALLOWED_AFTER_END: frozenset[str] = frozenset(

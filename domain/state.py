@@ -12,9 +12,11 @@ from domain import rules
 from domain.ball import ball_after
 from domain.corrections import CORRECTABLE_FIELDS, replace_coerced
 from domain.errors import (
+    BlockingConditionsOpen,
     ConflictOfInterest,
     IllegalTransition,
     InvalidValue,
+    NoSigningAuthority,
     NotAuthorized,
     RolesFixed,
     UnknownReference,
@@ -90,6 +92,11 @@ class DealState:
     def open_conditions(self) -> list[Condition]:
         return [c for c in self.conditions.values() if c.is_open]
 
+    @property
+    def blocking_conditions(self) -> list[Condition]:
+        """The conditions that hold up acceptance, signature and ratification now (see domain/rules.py)."""
+        return [c for c in self.conditions.values() if c.holds_up_conclusion]
+
     def parties_with(self, role: Role) -> list[str]:
         return [p.party_id for p in self.parties.values() if p.holds(role)]
 
@@ -106,7 +113,13 @@ class DealState:
         allowed = rules.allowed_events(self.status)
         if self._ratification_outstanding:
             allowed.remove("entered_into_force")
-        return allowed
+        held_up = self._held_up
+        return [e for e in allowed if e not in held_up] if held_up else allowed
+
+    @property
+    def _held_up(self) -> frozenset[str]:
+        """The acts of conclusion the open blocking conditions hold up (none when there are none)."""
+        return rules.HELD_UP_BY_BLOCKING_CONDITIONS if self.blocking_conditions else frozenset()
 
     @property
     def _ratification_outstanding(self) -> bool:
@@ -126,9 +139,18 @@ class DealState:
     def _allow(self, event_class: type[ev.DealEvent]) -> None:
         """Whether the deal takes this kind of event now is decided before the event's facts are checked."""
         event_type = event_class.type_name
-        if event_type not in self.allowed_events:
-            why = "ratification is outstanding" if event_type == "entered_into_force" else None
-            raise IllegalTransition(self.status.value, event_type, self.allowed_events, why)
+        allowed = self.allowed_events
+        if event_type in allowed:
+            return
+        if event_type in self._held_up and event_type in rules.allowed_events(self.status):
+            raise BlockingConditionsOpen(
+                self.status.value,
+                event_type,
+                [{"condition_id": c.condition_id, "raised_by": c.raised_by, "kind": c.kind.value, "text": c.text}
+                 for c in self.blocking_conditions],
+            )
+        why = "ratification is outstanding" if event_type == "entered_into_force" else None
+        raise IllegalTransition(self.status.value, event_type, allowed, why)
 
     def _on_table(self, proposal_id: str | None, act: str) -> Proposal:
         proposal = self.current_proposal
@@ -163,6 +185,24 @@ class DealState:
         rep = self.representatives.get(f"{party_id}/{person}")
         if rep is not None and not rep.may(authority):
             raise NotAuthorized(f"{person} has no authority to {authority.value} for {party_id}", party_id=party_id)
+
+    def _require_signing_authority(self, party_id: str, person: str) -> None:
+        """Only someone with authority for the party signs for it: its representative with signing powers, or its
+        head of state, head of government or foreign minister (who need no full powers). A designation for
+        another party gives none for this one."""
+        rep = self.representatives.get(f"{party_id}/{person}")
+        if rep is not None and rep.may_sign:
+            return
+        elsewhere = sorted({r.party_id for r in self.representatives.values() if r.name == person} - {party_id})
+        if elsewhere:
+            why = f"they are designated for {', '.join(elsewhere)}, not for {party_id}"
+        elif rep is not None:
+            why = (f"they are designated for {party_id} without signing powers, and not as its head of state, head "
+                   "of government or foreign minister")
+        else:
+            why = (f"they are not designated for {party_id}; designate them with signing powers, or as its head of "
+                   "state, head of government or foreign minister")
+        raise NoSigningAuthority(person, party_id, why)
 
     def _require_same_duties(self, parties: dict[str, Party]) -> None:
         """Who must sign (ratify) is fixed while signatures (ratifications) are being collected: a change of roles

@@ -54,6 +54,14 @@ class Authority(Enum):
     AUTHORIZE = "authorize"
 
 
+class Office(Enum):
+    """The offices whose holders represent their state without full powers (Vienna Convention, art. 7(2)(a))."""
+
+    HEAD_OF_STATE = "head_of_state"
+    HEAD_OF_GOVERNMENT = "head_of_government"
+    FOREIGN_MINISTER = "foreign_minister"
+
+
 class ConditionKind(Enum):
     SECURITY_GUARANTEE = "security_guarantee"
     LEGAL_COMPLIANCE = "legal_compliance"
@@ -139,18 +147,26 @@ class Party:
 
 @dataclass(frozen=True)
 class Representative:
-    """A person acting for a party, with the authority they were given."""
+    """A person acting for a party, with the authority they were given (their full powers) and, for a head of
+    state, head of government or foreign minister, the office they hold in it."""
 
     party_id: str
     name: str
     title: str | None = None
     authority: tuple[Authority, ...] = ()
+    office: Office | None = None
 
     def __post_init__(self) -> None:
         _require_text(self.name, "name")
 
     def may(self, authority: Authority) -> bool:
         return authority in self.authority
+
+    @property
+    def may_sign(self) -> bool:
+        """Signing powers were given, or the office carries them: heads of state and government and foreign
+        ministers sign for their state without full powers."""
+        return self.may(Authority.SIGN) or self.office is not None
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,17 @@ class Condition:
     @property
     def is_open(self) -> bool:
         return self.status is ConditionStatus.OPEN
+
+    @property
+    def stands(self) -> bool:
+        """Open, or rejected by another party: rejecting a demand does not meet it, so it still stands between the
+        parties until it is satisfied, waived or withdrawn."""
+        return self.status in (ConditionStatus.OPEN, ConditionStatus.REJECTED)
+
+    @property
+    def holds_up_conclusion(self) -> bool:
+        """A blocking condition holds up acceptance, signature and ratification while it stands."""
+        return self.blocking and self.stands
 
 
 @dataclass(frozen=True)
@@ -278,6 +305,7 @@ ENUM_TYPES: tuple[type[Enum], ...] = (
     Role,
     PartyKind,
     Authority,
+    Office,
     ConditionKind,
     ConditionStatus,
     Stance,

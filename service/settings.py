@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         None, description="API key entries `<sha256-hex> <scope>[,<scope>…] [label]`, separated by `;` or newlines."
     )
     api_keys_file: Path | None = Field(None, description="A file of API key entries, one per line (`#` comments).")
+    max_clock_skew_seconds: float = Field(
+        300,
+        ge=0,
+        le=31_536_000,
+        description="How far ahead of the server's clock an occurred_at may be (a client's clock runs a little "
+        "fast); later ones are refused, as no event has happened yet. Deadlines may lie anywhere ahead.",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
     idempotency_ttl_hours: int = Field(24, ge=24, description="Hours an Idempotency-Key and its response are kept.")
     log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$", description="Level of the JSON logs.")
@@ -161,7 +168,7 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the eventsourcing Application and projection runners are built from."""
-        from service.idempotency.recorders import default_recorder_topic, idempotent_recorder_topic
+        from service.storage.key_store import default_recorder_topic, idempotent_recorder_topic
 
         env = {**self._storage_env(), **self.at_rest_env()}
         # Idempotency keys are stored by the application recorder, in the transaction of the events they produced.
@@ -181,12 +188,12 @@ class Settings(BaseSettings):
     def _storage_env(self) -> dict[str, str]:
         from eventsourcing.utils import get_topic
 
-        from service.replay.index import TimelineMapper
-        from service.replay.postgres_index import IndexedPostgresApplicationRecorder
-        from service.replay.sqlite_index import IndexedSQLiteApplicationRecorder
+        from service.storage.postgres_recorder import IndexedPostgresApplicationRecorder
+        from service.storage.sqlite_recorder import IndexedSQLiteApplicationRecorder
+        from service.storage.timeline_index import TimelineMapper
 
         # These recorders also write the timeline index (time travel by as_of/known_at) in the events' own
-        # transaction; the SQLite one extends the polling recorder of service/sqlite_polling.py.
+        # transaction; the SQLite one extends the polling recorder of service/storage/sqlite_polling.py.
         mapper = {"MAPPER_TOPIC": get_topic(TimelineMapper)}
         if self.is_postgres:
             return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **self.postgres_env(),

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from domain.errors import InvalidValue
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 
 # At most 18 digits: a version fits in a signed 64-bit column, and int() refuses over 4300 digits.

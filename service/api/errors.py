@@ -1,4 +1,5 @@
-"""One table from error to HTTP status, and one problem+json (RFC 9457) body for all of them."""
+"""One table from error to HTTP status, and the API's exception handlers: every error is a problem+json body
+(service/http/problem.py)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import EVENT_CLASSES
 from domain import errors as de
-from service import app as sa
 from service.api.schemas import Problem
+from service.application import DealNotFound
+from service.http.problem import PROBLEM_JSON, TITLES, problem
 from service.projections.read_models import ProjectionBehind
 from service.replay.timetravel import OutsideHistory
 from service.webhooks import errors as we
+from service.write.errors import DealExists, StaleVersion, WriteConflict
 
-PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[de.DomainError], int] = {
-    sa.DealNotFound: 404,
-    sa.StaleVersion: 412,
-    sa.WriteConflict: 409,
-    sa.DealExists: 409,
+    DealNotFound: 404,
+    StaleVersion: 412,
+    WriteConflict: 409,
+    DealExists: 409,
     de.IllegalTransition: 409,
     de.NotAuthorized: 409,
+    de.NoSigningAuthority: 422,
+    de.BlockingConditionsOpen: 409,
     de.ConflictOfInterest: 409,
     de.AlreadyDone: 409,
     de.OutOfOrder: 409,
@@ -41,28 +45,6 @@ STATUS: dict[type[de.DomainError], int] = {
     we.WebhookNotFound: 404,
     we.DeliveryNotFound: 404,
 }
-TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict with the deal's state",
-    412: "Precondition failed",
-    413: "Request too large",
-    414: "URI too long",
-    415: "Unsupported media type",
-    422: "Invalid request",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
-}
-
-
-def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": f"urn:deals:problem:{code}", "title": TITLES.get(status, "Error"), "status": status,
-            "detail": detail, "code": code, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def status_of(error: de.DomainError) -> int:
@@ -102,7 +84,7 @@ def _branch_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, de.DomainError)
-    headers = {"ETag": f'"{exc.current}"'} if isinstance(exc, sa.StaleVersion) else getattr(exc, "headers", None)
+    headers = {"ETag": f'"{exc.current}"'} if isinstance(exc, StaleVersion) else getattr(exc, "headers", None)
     return problem(status_of(exc), exc.code, exc.message, headers=headers, **exc.details)
 
 

@@ -1,7 +1,7 @@
 """An event as the API shows it (schemas.EventOut), serialised straight to JSON bytes.
 
 The global feed serves millions of events. Each event's JSON is built once, when it is stored (in the same
-transaction, see replay/index.py), so a catch-up only copies bytes. The bodies are the same as the history's
+transaction, see storage/timeline_index.py), so a catch-up only copies bytes. The bodies are the same as the history's
 (mapping.event_out through pydantic): orjson writes value objects field by field, enums by value, tuples as lists
 and times as isoformat() does (the domain only admits offsets of whole minutes, which is all orjson writes), as
 mapping.jsonable does; the envelope's times in UTC end in Z, as pydantic writes them.

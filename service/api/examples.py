@@ -19,6 +19,7 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
         "name": "Volodymyr Zelenskyy",
         "title": "President of Ukraine",
         "authority": ["negotiate", "sign", "authorize"],
+        "office": "head_of_state",
     },
     "proposal_tendered": {
         "proposal_id": "v1",

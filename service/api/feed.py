@@ -17,11 +17,11 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from service.api.event_json import FINGERPRINT, event_json
-from service.replay.index import FeedRow
 from service.replay.timetravel import timeline_recorder
+from service.storage.timeline_index import FeedRow
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 
 @dataclass(frozen=True)

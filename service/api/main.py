@@ -11,10 +11,10 @@ from service.api.errors import install_error_handlers
 from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, projections, streams
 from service.api.routes import timeline as timeline_page
 from service.api.routes import webhooks as webhook_routes
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.background import Background
+from service.http.limits import install_limits
 from service.idempotency.install import install_idempotency
-from service.limits import install_limits
 from service.observability.install import install_observability
 from service.projections.read_models import ReadModels
 from service.security.install import install_auth

@@ -4,16 +4,17 @@ deals and their events become response bodies."""
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 from uuid import UUID, uuid4
 
 from domain import Deal, DealEvent
+from domain.errors import InvalidValue
 from domain.values import ConditionStatus, Party, Representative, Source, Speaker
 from service.api import schemas as s
 from service.api.event_json import ENVELOPE_FIELDS, event_id
-from service.app import Command
+from service.write.jobs import Command
 
 # Event type -> the Deal verb that records it.
 VERBS: dict[str, str] = {
@@ -70,6 +71,26 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def latest_occurrence(now: datetime, max_clock_skew_seconds: float) -> datetime:
+    """The latest occurred_at a write may carry: what has happened by now, give or take a client's clock skew."""
+    return now + timedelta(seconds=max_clock_skew_seconds)
+
+
+def require_happened(occurred_at: object, latest: datetime, field: str = "occurred_at") -> None:
+    """An event has happened: an occurred_at ahead of the server's clock (beyond the skew allowed) is refused, or
+    one dated in 9999 would refuse every later change as out of order. Deadlines are not occurrences."""
+    when = occurred_at
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            return  # not a time at all: the domain says so
+    if isinstance(when, datetime) and when.tzinfo is not None and when > latest:
+        raise InvalidValue(
+            field, f"is ahead of the server's clock ({latest.isoformat()} at the latest); an event must have happened"
+        )
+
+
 # ---- inbound ----------------------------------------------------------------------------------------------
 
 
@@ -81,9 +102,14 @@ def to_party(party: s.PartyIn) -> Party:
     return Party(party.party_id, party.name, party.kind, tuple(dict.fromkeys(party.roles)))
 
 
-def to_command(body: Any, default_time: datetime) -> Command:
-    """Turn one posted event into the deal verb that records it."""
+def to_command(body: Any, default_time: datetime, latest: datetime | None = None, where: str = "") -> Command:
+    """Turn one posted event into the deal verb that records it; with `latest`, one that is dated (or corrects a
+    date) after it is refused, its field named with the prefix `where` (an item of a batch)."""
     kind: str = body.type
+    if latest is not None:
+        require_happened(body.occurred_at, latest, f"{where}occurred_at")
+        if kind == "event_corrected":
+            require_happened(body.corrected_fields.get("occurred_at"), latest, f"{where}corrected_fields.occurred_at")
     kwargs: dict[str, Any] = {}
     for name in type(body).model_fields:
         if name == "type":
@@ -101,7 +127,7 @@ def to_command(body: Any, default_time: datetime) -> Command:
     if kind == "party_joined":
         kwargs = {"party": to_party(body), "occurred_at": kwargs["occurred_at"], "sources": kwargs["sources"]}
     elif kind == "representative_designated":
-        rep = Representative(body.party_id, body.name, body.title, tuple(body.authority))
+        rep = Representative(body.party_id, body.name, body.title, tuple(body.authority), body.office)
         kwargs = {"rep": rep, "occurred_at": kwargs["occurred_at"], "sources": kwargs["sources"]}
     elif kind == "statement_recorded":
         kwargs["speaker"] = Speaker(**body.speaker.model_dump())
@@ -160,7 +186,7 @@ def deal_out(deal: Deal) -> dict[str, Any]:
     reps_by_party: dict[str, list[dict[str, Any]]] = {}
     for rep in deal.representatives.values():
         reps_by_party.setdefault(rep.party_id, []).append(
-            {"name": rep.name, "title": rep.title, "authority": jsonable(rep.authority)}
+            {"name": rep.name, "title": rep.title, "authority": jsonable(rep.authority), "office": jsonable(rep.office)}
         )
     return {
         "deal_id": deal.id,

@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Response examples for the OpenAPI document, recorded from the Munich story (service/demo.py)."""
+"""Response examples for the OpenAPI document, recorded from the Munich story (service/entrypoints/demo.py)."""
 
 from typing import Any
 
@@ -106,7 +106,8 @@ DEAL: dict[str, Any] = {
             "kind": "state",
             "roles": ["proposer", "signatory"],
             "representatives": [
-                {"name": "Scott Bessent", "title": "Secretary of the Treasury", "authority": ["negotiate", "sign"]}
+                {"name": "Scott Bessent", "title": "Secretary of the Treasury", "authority": ["negotiate", "sign"],
+                 "office": None}
             ],
         },
         {
@@ -119,6 +120,7 @@ DEAL: dict[str, Any] = {
                     "name": "Volodymyr Zelenskyy",
                     "title": "President of Ukraine",
                     "authority": ["negotiate", "sign", "authorize"],
+                    "office": "head_of_state",
                 }
             ],
         },

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.values import Authority, ConditionKind, DealStatus, PartyKind, Role, Stance
+from domain.values import Authority, ConditionKind, DealStatus, Office, PartyKind, Role, Stance
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -82,6 +82,11 @@ class RepresentativeDesignatedIn(EventIn):
     name: Name
     title: Name | None = None
     authority: Annotated[list[Authority], Field(max_length=3)] = []
+    office: Office | None = Field(
+        None,
+        description="head_of_state, head_of_government or foreign_minister of the party: the holder signs for it "
+        "without `sign` authority (full powers), Vienna Convention art. 7(2)(a).",
+    )
 
 
 # ---- proposals ----------------------------------------------------------------------------------------

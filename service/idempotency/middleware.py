@@ -27,11 +27,11 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import problem
+from service.http.body_limit import read_body, replay_body
+from service.http.problem import problem
 from service.idempotency.context import CURRENT, PendingClaim
 from service.idempotency.rebuild import rebuilt_answer
 from service.idempotency.record import IdempotencyKey, key_id
-from service.limits.body import read_body, replay_body
 from service.observability.metrics import IDEMPOTENCY_REJECTIONS, IDEMPOTENT_REPLAYS
 
 log = logging.getLogger("deals.idempotency")

@@ -21,7 +21,7 @@ from service.replay.history import history_page
 from service.replay.timetravel import deal_at
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.idempotency.record import IdempotencyKey
 
 _APPEND = re.compile(r"/deals/[^/]+/events")

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from service.idempotency.recorders import KEY_ID_VERSION
+from service.storage.key_store import KEY_ID_VERSION
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:deals:idempotency-key")
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.api import schemas
-from service.api.errors import problem, responses
+from service.api.errors import responses
 from service.api.response_examples import example
+from service.http.problem import problem
 from service.observability.backlog import Readings, measure
 from service.observability.metrics import exposition
 from service.projections.faults import FAULTS

@@ -9,11 +9,11 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 
+from service.http.request_log import RequestMiddleware
 from service.observability import health
 from service.observability.backlog import measure
 from service.observability.logs import configure_logging
 from service.observability.metrics import BacklogCollector
-from service.observability.middleware import RequestMiddleware
 from service.settings import Settings
 
 log = logging.getLogger("deals.observability")

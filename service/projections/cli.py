@@ -29,7 +29,7 @@ def rebuild_command(
              "names it); recorded, shown by `projections status`. Repeat for several.")] = None,
 ) -> None:
     """Rebuild the deal list from the whole log; safe while the service runs (shadow tables, then a swap)."""
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.projections.deal_list import close_view, open_view
     from service.projections.deal_list_batch import rebuild, skip_deals_at
     from service.settings import get_settings
@@ -56,7 +56,13 @@ def rebuild_command(
                 counted += events
                 progress.update(task, completed=position, total=max(head, position))
 
-            position = rebuild(app, view, page=page, progress=advance)
+            try:
+                position = rebuild(app, view, page=page, progress=advance)
+            except Exception as error:
+                console.print(f"[red]the rebuild failed (nothing live was changed): {type(error).__name__}: "
+                              f"{error}[/red]\nIf one event cannot be projected, /readyz (or the log) names its "
+                              "position: rebuild again with --skip-position <position> to leave its deal out.")
+                raise typer.Exit(1) from None
         seconds = time.perf_counter() - started
         deals = len(view.rows())
         rate = counted / seconds if seconds else 0.0
@@ -70,7 +76,7 @@ def rebuild_command(
 @projections_app.command("status")
 def status_command() -> None:
     """Each projection's position, the log's head, and its lag in events and seconds."""
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.projections.deal_list import close_view, open_view
     from service.projections.lag import lags
     from service.settings import get_settings

@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 
 from domain import DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list_batch import catch_up, loader
 from service.projections.deal_list_postgres import PostgresDealListView
 from service.projections.deal_list_sqlite import SQLiteDealListView

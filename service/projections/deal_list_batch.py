@@ -23,7 +23,7 @@ from eventsourcing.persistence import InterfaceError, Notification, OperationalE
 
 from domain import DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list_view import DealListView, Skip
 from service.projections.deal_state import DealRow, DealStates, Followed
 from service.projections.faults import PoisonedEvent
@@ -157,8 +157,8 @@ def skip_deals_at(app: DealsApplication, view: DealListView, positions: Collecti
         found = app.recorder.select_notifications(start=position, limit=1)
         if not found or found[0].id != position:
             raise ValueError(f"the log has no event at position {position}")
-        skip = Skip(found[0].originator_id, position, f"left out by `deals projections rebuild --skip-position "
-                    f"{position}` ({found[0].topic.rpartition(':')[2]} at version {found[0].originator_version})",
+        event = f"{found[0].topic.rpartition(':')[2]} at version {found[0].originator_version}"
+        skip = Skip(found[0].originator_id, position, f"{event}; rebuild --skip-position {position}",
                     datetime.now(UTC))
         view.record_skip(skip)
         skips.append(skip)

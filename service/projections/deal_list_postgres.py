@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 
-from service.pg_tables import SerialTableCreation
 from service.projections.deal_list_sqlite import INDEXES
 from service.projections.deal_list_view import (
     APPLICATION_NAME,
@@ -21,6 +20,7 @@ from service.projections.deal_list_view import (
     Dialect,
     Tables,
 )
+from service.storage.pg_tables import SerialTableCreation
 
 Writer = Callable[[Sequence[DealRow], Collection[UUID]], None]
 

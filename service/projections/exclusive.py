@@ -9,7 +9,6 @@ takes the lock, starts the work, watches both, and restarts the work (after a pa
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import threading
@@ -21,6 +20,7 @@ import psycopg
 
 from service.projections.faults import PoisonedEvent
 from service.settings import Settings
+from service.storage.pg_tables import lock_key
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,6 @@ class Work(Protocol):
     def failed(self) -> bool: ...
 
     def stop(self) -> None: ...
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock, from the lock's name."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 class AdvisoryLock:

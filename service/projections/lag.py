@@ -11,7 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 
 

@@ -6,7 +6,7 @@ import threading
 import time
 
 from domain.errors import DomainError, InvalidValue
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list import NAME, close_view, open_view
 from service.projections.deal_list_view import DealListView
 from service.settings import Settings

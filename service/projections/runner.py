@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.persistence import TrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 
 

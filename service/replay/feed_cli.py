@@ -21,7 +21,7 @@ def backfill_command(
     """Store each event's feed JSON where it is missing or stale (events recorded before an upgrade that changed
     their JSON); until then the feed decodes those events one by one. Safe while the service runs."""
     from service.api.feed import backfill
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.settings import get_settings
 
     app = DealsApplication(settings=get_settings())

@@ -13,11 +13,11 @@ from eventsourcing.utils import get_topic
 
 from domain import EVENT_CLASSES, DealEvent
 from domain.errors import InvalidValue
-from service.app import DealNotFound
+from service.application import DealNotFound
 from service.replay.timetravel import indexed_extent, timeline_recorder
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 Order = Literal["version", "occurred_at"]
 _OCCURRED_CURSOR = re.compile(r"^(-?[0-9]{1,18}):([0-9]{1,18})$")

@@ -14,7 +14,7 @@ from service.api import mapping
 from service.replay.timetravel import deal_at
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from uuid import UUID
 from domain import Deal, DealEvent
 from domain.errors import InvalidValue
 from domain.timeline import Cut, Replay, fold, in_view
-from service.app import DealNotFound
-from service.replay.index import Extent, TimelineRecorder, from_us, index_row, to_us
+from service.application import DealNotFound
+from service.storage.timeline_index import Extent, TimelineRecorder, from_us, index_row, to_us
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 
 class OutsideHistory(InvalidValue):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api.errors import problem
+from service.http.problem import problem
 from service.security.keys import KeyRing
 from service.security.scopes import required_scope
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from service.api.errors import PROBLEM_JSON, TITLES
 from service.api.schemas import Problem
+from service.http.problem import PROBLEM_JSON, TITLES
 from service.security.scopes import required_scope
 
 OpenAPIHook = Callable[[dict[str, Any]], None]

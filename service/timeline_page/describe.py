@@ -32,7 +32,8 @@ DESCRIPTIONS: dict[str, Callable[[Any, Names], str]] = {
     "role_assigned": lambda e, n: f"{_who(n, e.party_id)} now acts as {e.role.value}",
     "role_revoked": lambda e, n: f"{_who(n, e.party_id)} no longer acts as {e.role.value}",
     "representative_designated": lambda e, n: f"{e.name}" + (f", {e.title}," if e.title else "")
-    + f" represents {_who(n, e.party_id)}" + (f" ({_list(e.authority)})" if e.authority else ""),
+    + f" represents {_who(n, e.party_id)}" + (f" ({_list(e.authority)})" if e.authority else "")
+    + (f" as its {e.office.value.replace('_', ' ')}" if e.office else ""),
     "proposal_tendered": lambda e, n: f"{_who(n, e.tendered_by)} tendered proposal {e.proposal_id} to "
     f"{', '.join(_who(n, p) for p in e.tendered_to)}" + (f", delivered by {e.delivered_by}" if e.delivered_by else "")
     + (f" in {e.venue}" if e.venue else "") + (f": {'; '.join(e.terms)}" if e.terms else ""),

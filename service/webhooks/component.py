@@ -16,7 +16,7 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.exclusive import Exclusive, lock_for
 from service.projections.runner import projection_env, start_projection
 from service.settings import Settings

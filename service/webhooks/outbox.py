@@ -19,7 +19,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain import Deal, DealEvent
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.webhooks import payload
 from service.webhooks.records import Message
 from service.webhooks.store import WebhookStore

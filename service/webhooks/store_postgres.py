@@ -15,8 +15,7 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from service.pg_tables import SerialTableCreation
-from service.projections.exclusive import lock_key
+from service.storage.pg_tables import SerialTableCreation, lock_key
 from service.webhooks.sql import Group
 from service.webhooks.store import WebhookStore
 from service.webhooks.store_queue import CLAIMED_COLUMNS

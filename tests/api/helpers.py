@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.demo import OPENING
+from service.entrypoints.demo import OPENING
 
 
 def open_deal(client: TestClient, **overrides: Any) -> dict[str, Any]:

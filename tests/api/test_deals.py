@@ -6,7 +6,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from service.demo import OPENING
+from service.entrypoints.demo import OPENING
 from tests.api.helpers import history, open_deal, post_events, tender
 
 PROBLEM = "application/problem+json"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.demo import OPENING, record_story
+from service.entrypoints.demo import OPENING, record_story
 from tests.reliability.servers import ApiServer
 
 CHROMIUM = "/usr/bin/chromium"

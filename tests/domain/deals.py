@@ -43,12 +43,14 @@ def later(deal: Deal, hours: int = 1) -> datetime:
 
 def opened(requires_ratification: bool = False) -> Deal:
     """A deal between the US (proposer) and Ukraine (counterparty and authorizer), both signatories and
-    ratifiers, with one open condition so that every condition verb has something to act on."""
+    ratifiers, with one open condition so that every condition verb has something to act on (not blocking, so
+    that it holds nothing up)."""
     deal = Deal.open(uuid.uuid4(), "US–Ukraine minerals agreement", OPENED_AT,
                      requires_ratification=requires_ratification, tags=("minerals",))
     deal.join(US, OPENED_AT)
     deal.join(UA, OPENED_AT)
-    deal.raise_condition("c0", "UA", ConditionKind.SECURITY_GUARANTEE, "security guarantees", OPENED_AT)
+    deal.raise_condition("c0", "UA", ConditionKind.SECURITY_GUARANTEE, "security guarantees", OPENED_AT,
+                         blocking=False)
     return deal
 
 

@@ -209,6 +209,8 @@ def test_a_non_signatory_cannot_sign() -> None:
 
 def test_a_signatory_signs_once() -> None:
     deal = deal_in(S.SIGNATURE_PENDING)
+    deal.designate_representative(
+        Representative("UA", "Yulia Svyrydenko", "First Deputy Prime Minister", (Authority.SIGN,)), OPENED_AT)
     deal.add_signature("UA", later(deal), signatory="Yulia Svyrydenko")
     error = refused(deal, AlreadyDone, lambda d: d.add_signature("UA", later(d)))
     assert error.details == {"party_id": "UA"}

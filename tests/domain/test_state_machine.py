@@ -37,7 +37,7 @@ from domain.values import (
 from service.api.feed import FeedReader
 from service.api.mapping import event_out
 from service.api.schemas import EventOut
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 from tests.domain.deals import perform, state_of
 

@@ -1,4 +1,5 @@
-"""The seed story (domain.md §4, service/demo.py) told through the deal's verbs, and what happened after it."""
+"""The seed story (domain.md §4, service/entrypoints/demo.py) told through the deal's verbs, and what happened after
+it."""
 
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ def beyond_the_article() -> Deal:
     deal.tender_proposal("v2", "US", ("UA",), ("a joint reconstruction investment fund",
                                                "no explicit US security guarantees"),
                          at("2025-02-20T12:00:00+02:00"), summary="the improved draft")
+    # Both of Ukraine's conditions block: they are closed before the final text is accepted.
+    close_the_conditions(deal)
     deal.accept_proposal("UA", at("2025-04-30T12:00:00+03:00"))
     deal.designate_representative(Representative("UA", "Yulia Svyrydenko", "First Deputy Prime Minister",
                                                  (Authority.SIGN,)), at("2025-04-30T12:00:00+03:00"))
@@ -128,9 +131,15 @@ def beyond_the_article() -> Deal:
                        sources=(KYIV_INDEPENDENT,))
     deal.submit_for_ratification("UA", at("2025-05-02T10:00:00+03:00"), body="Verkhovna Rada")
     deal.ratify("UA", at("2025-05-08T12:00:00+03:00"), body="Verkhovna Rada", votes_for=338, sources=(PRAVDA,))
-    deal.resolve_condition(ConditionStatus.WAIVED, "c1", "UA", at("2025-05-08T12:00:00+03:00"),
-                           note="security guarantees are absent from the signed text", sources=(KYIV_INDEPENDENT,))
     return deal
+
+
+def close_the_conditions(deal: Deal) -> None:
+    """The signed text leaves the subsoil Ukraine's (c2 met) and gives no security guarantees (c1 waived)."""
+    deal.resolve_condition(ConditionStatus.SATISFIED, "c2", "UA", at("2025-04-30T10:00:00+03:00"),
+                           note="the agreement leaves the subsoil in Ukraine's ownership", sources=(KYIV_INDEPENDENT,))
+    deal.resolve_condition(ConditionStatus.WAIVED, "c1", "UA", at("2025-04-30T11:00:00+03:00"),
+                           note="security guarantees are absent from the signed text", sources=(KYIV_INDEPENDENT,))
 
 
 def test_beyond_the_article_the_improved_draft_is_signed_and_ratified() -> None:
@@ -138,7 +147,10 @@ def test_beyond_the_article_the_improved_draft_is_signed_and_ratified() -> None:
     statuses = []
     for step in (
         lambda d: d.tender_proposal("v2", "US", ("UA",), ("a joint investment fund",), at("2025-02-20T12:00:00+02:00")),
+        close_the_conditions,
         lambda d: d.accept_proposal("UA", at("2025-04-30T12:00:00+03:00")),
+        lambda d: d.designate_representative(Representative("UA", "Yulia Svyrydenko", "First Deputy Prime Minister",
+                                                            (Authority.SIGN,)), at("2025-04-30T12:00:00+03:00")),
         lambda d: d.add_signature("US", at("2025-04-30T18:30:00-04:00"), signatory="Scott Bessent"),
         lambda d: d.add_signature("UA", at("2025-05-01T01:30:00+03:00"), signatory="Yulia Svyrydenko"),
         lambda d: d.submit_for_ratification("UA", at("2025-05-02T10:00:00+03:00"), body="Verkhovna Rada"),
@@ -149,6 +161,8 @@ def test_beyond_the_article_the_improved_draft_is_signed_and_ratified() -> None:
 
     assert statuses == [
         ("proposed", ("UA",)),
+        ("proposed", ("UA",)),
+        ("signature_pending", ("US", "UA")),
         ("signature_pending", ("US", "UA")),
         ("signature_pending", ("UA",)),
         ("signed", ("UA",)),
@@ -164,7 +178,8 @@ def test_beyond_the_article_ends_ratified_with_the_security_condition_waived() -
     assert deal.proposal("v2").supersedes == "v1" and deal.accepted_proposal_id == "v2"
     assert deal.ratifications["UA"].votes_for == 338 and deal.ratifications["UA"].body == "Verkhovna Rada"
     assert deal.conditions["c1"].status is ConditionStatus.WAIVED
-    assert [c.condition_id for c in deal.open_conditions] == ["c2"]
+    assert deal.conditions["c2"].status is ConditionStatus.SATISFIED
+    assert deal.open_conditions == [] and deal.blocking_conditions == []
     assert deal.ball.party_ids == () and deal.ball.reason == "awaiting entry into force"
 
 

@@ -33,7 +33,7 @@ from domain.values import (
     Stance,
     Statement,
 )
-from service.transcodings import register_domain_transcodings
+from service.storage.transcodings import register_domain_transcodings
 
 WASHINGTON = datetime.fromisoformat("2025-04-30T18:30:00-04:00")
 KYIV = datetime.fromisoformat("2025-05-01T01:30:00+03:00")

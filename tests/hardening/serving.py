@@ -14,8 +14,8 @@ from tests.reliability.servers import Process, free_port, service_env
 def deals_serve(tmp_path: Path, *args: str, **deals: str) -> tuple[Process, str]:
     port = free_port()
     env = service_env(database_url=f"sqlite:///{tmp_path}/deals.db", **deals)
-    process = Process([sys.executable, "-m", "service.cli", "serve", "--port", str(port), *args], env,
-                      tmp_path / "serve.log")
+    command = [sys.executable, "-m", "service.entrypoints.cli", "serve", "--port", str(port), *args]
+    process = Process(command, env, tmp_path / "serve.log")
     process.spawn()
     return process, f"http://127.0.0.1:{port}"
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.api.main import create_app
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.security.encryption import StoredEventsUnreadable
 from service.settings import Settings
 from tests.api.helpers import open_deal, post_events, tender

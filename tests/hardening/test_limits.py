@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.limits import MAX_QUERY_BYTES
+from service.http.limits import MAX_QUERY_BYTES
 from service.security.openapi import operations
 from service.settings import Settings
 from tests.hardening.metrics_text import sample

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from starlette.routing import Router
 
 from service.api.main import create_app
+from service.http.request_log import RequestMiddleware
 from service.observability import metrics
 from service.observability.health import readiness
-from service.observability.middleware import RequestMiddleware
 from service.security.keys import hash_key
 from service.settings import Settings
 from tests.api.helpers import open_deal, tender

@@ -16,7 +16,7 @@ from tests.reliability.servers import ROOT, service_env
 
 def serve(tmp_path: Path, *args: str, **deals: str) -> subprocess.CompletedProcess[str]:
     env = service_env(database_url=f"sqlite:///{tmp_path}/deals.db", **deals)
-    return subprocess.run([sys.executable, "-m", "service.cli", "serve", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "service.entrypoints.cli", "serve", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -11,8 +11,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
-from domain.events import ConditionRaised
-from domain.values import ConditionKind
+from domain.events import ConditionRaised, RepresentativeDesignated
+from domain.values import Authority, ConditionKind
 from tests.api.helpers import history, open_deal
 
 
@@ -60,3 +60,19 @@ def test_new_conditions_are_stored_as_version_2(client: TestClient) -> None:
     stored = app.recorder.select_events(UUID(deal["deal_id"]), gt=deal["version"])[0]
     assert json.loads(stored.state)["class_version"] == 2
     assert client.get(f"/deals/{deal['deal_id']}").json()["conditions"][0]["blocking"] is False
+
+
+def test_a_version_1_designation_reads_as_holding_no_office(client: TestClient) -> None:
+    deal = open_deal(client)
+    app = client.app.state.deals  # type: ignore[attr-defined]
+    moment = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)
+    state = {"timestamp": moment, "occurred_at": moment, "sources": [], "party_id": "UA",
+             "name": "Volodymyr Zelenskyy", "title": "President of Ukraine", "authority": [Authority.AUTHORIZE]}
+    app.recorder.insert_events([StoredEvent(
+        originator_id=UUID(deal["deal_id"]), originator_version=deal["version"] + 1,
+        topic=get_topic(RepresentativeDesignated), state=app.mapper.transcoder.encode(state))])
+
+    ukraine = next(p for p in client.get(f"/deals/{deal['deal_id']}").json()["parties"] if p["party_id"] == "UA")
+    assert ukraine["representatives"] == [
+        {"name": "Volodymyr Zelenskyy", "title": "President of Ukraine", "authority": ["authorize"], "office": None}]
+    assert history(client, deal["deal_id"])[-1]["data"]["office"] is None

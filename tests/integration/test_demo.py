@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.demo import record_story
+from service.entrypoints.demo import record_story
 from service.settings import Settings
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain import Deal
 from domain.values import ConditionKind, ConditionStatus, Party, PartyKind, Role, Speaker, Stance
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list_view import APPLICATION_NAME, DealListView
 from service.projections.deal_state import DealRow, summarize
 

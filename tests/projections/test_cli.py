@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from service.app import DealsApplication
-from service.cli import app as cli
+from service.application import DealsApplication
+from service.entrypoints.cli import app as cli
 from service.projections.deal_list import close_view, open_view
 from service.settings import Settings, get_settings
 from tests.projections.helpers import expected_row, open_deals

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.demo import OPENING
+from service.entrypoints.demo import OPENING
 from service.settings import Settings
 from tests.api.helpers import post_events, tender
 

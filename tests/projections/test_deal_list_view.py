@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from eventsourcing.persistence import Tracking
 
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.projections.deal_list import (
     DealListProjection,
     DealListWorker,

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.api.main import create_app
-from service.app import DealsApplication
-from service.cli import app as cli
+from service.application import DealsApplication
+from service.entrypoints.cli import app as cli
 from service.projections.deal_list import DealListWorker, close_view, open_view
 from service.projections.faults import FAULTS, STUCK_AFTER
 from service.settings import Settings, get_settings

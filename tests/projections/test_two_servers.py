@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from service.demo import OPENING
+from service.entrypoints.demo import OPENING
 from service.settings import Settings
 from tests.reliability.servers import ApiServer
 

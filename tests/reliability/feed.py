@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 
 Entry = tuple[int, str, int]  # (position, deal id, version)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from service.demo import OPENING
+from service.entrypoints.demo import OPENING
 
 Work = Callable[[int, httpx.Client, Callable[[], bool]], None]
 

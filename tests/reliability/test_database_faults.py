@@ -25,8 +25,8 @@ from eventsourcing.persistence import (
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.app import DealsApplication
-from service.demo import OPENING
+from service.application import DealsApplication
+from service.entrypoints.demo import OPENING
 from service.settings import Settings
 from tests.postgres import fresh_schema, require_postgres
 from tests.reliability.feed import check_feed, read_feed

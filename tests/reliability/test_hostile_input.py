@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.demo import OPENING
+from service.entrypoints.demo import OPENING
 from tests.postgres import fresh_schema, require_postgres
 from tests.reliability.conftest import SMALL_POOL
 from tests.reliability.figures import Figures

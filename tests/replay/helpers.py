@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
-from service.demo import OPENING, STORY
+from service.entrypoints.demo import OPENING, STORY
 
 END_OF_14_FEB = "2025-02-14T23:59:59+01:00"
 WITHHOLDING = "2025-02-15T12:00:00+01:00"  # signing withheld, and the first condition raised at the same time

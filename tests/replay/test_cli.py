@@ -17,7 +17,7 @@ from tests.replay.helpers import END_OF_14_FEB, forget_feed_json, record_story
 def _replay(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = service_env(database_url=settings.database_url, postgres_schema=settings.postgres_schema)
     env["COLUMNS"] = "200"
-    return subprocess.run([sys.executable, "-m", "service.cli", "replay", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "service.entrypoints.cli", "replay", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -60,7 +60,7 @@ def test_feed_backfill_stores_the_json_of_events_recorded_without_it(settings: S
         forget_feed_json(app)
         before = [row[1] for row in FeedReader(app).recorder.select_feed(0, 1000)]
 
-        backfilled = subprocess.run([sys.executable, "-m", "service.cli", "feed", "backfill"], cwd=ROOT,
+        backfilled = subprocess.run([sys.executable, "-m", "service.entrypoints.cli", "feed", "backfill"], cwd=ROOT,
                                     env=service_env(database_url=settings.database_url,
                                                     postgres_schema=settings.postgres_schema),
                                     capture_output=True, text=True, timeout=60)

@@ -20,7 +20,7 @@ import orjson
 from domain import Deal, DomainError
 from domain.values import Party, PartyKind, Role, Source, Speaker, Stance
 from service.api.feed import FeedReader
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 
 WRITERS = 8

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.demo import record_story
+from service.entrypoints.demo import record_story
 from service.settings import Settings
 from tests.reliability.servers import ApiServer
 

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 from psycopg import sql
 
-from service.demo import STORY
-from service.replay.postgres_index import IndexedPostgresApplicationRecorder
+from service.entrypoints.demo import STORY
+from service.storage.postgres_recorder import IndexedPostgresApplicationRecorder
 from tests.replay.helpers import (
     END_OF_14_FEB,
     END_OF_16_FEB,

@@ -17,7 +17,7 @@ from domain import DealEvent
 from domain.timeline import Cut, fold, in_view, occurred_overrides
 from service.api import mapping, schemas
 from service.api.main import create_app
-from service.demo import STORY
+from service.entrypoints.demo import STORY
 from service.settings import Settings
 from tests.replay.helpers import open_story, post
 

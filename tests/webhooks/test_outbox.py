@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 from service.webhooks.component import close_store, open_store
 from service.webhooks.outbox import catch_up

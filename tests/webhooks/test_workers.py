@@ -31,7 +31,8 @@ def storage_env(settings: Settings) -> dict[str, str]:
 
 
 def worker(tmp_path: Path, name: str, env: dict[str, str]) -> Process:
-    process = Process([sys.executable, "-m", "service.cli", "worker"], service_env(**env), tmp_path / f"{name}.log")
+    command = [sys.executable, "-m", "service.entrypoints.cli", "worker"]
+    process = Process(command, service_env(**env), tmp_path / f"{name}.log")
     process.spawn()
     return process
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import Deal
 from domain.values import Party, PartyKind, Role, Speaker, Stance
-from service.app import DealsApplication
+from service.application import DealsApplication
 
 NOW = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)
 PARTIES = [Party("US", "United States", PartyKind.STATE, (Role.PROPOSER,)),

@@ -12,8 +12,10 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from service.app import DealExists, DealsApplication, Recorded, StaleVersion
+from service.application import DealsApplication
 from service.settings import Settings
+from service.write.errors import DealExists, StaleVersion
+from service.write.results import Recorded
 from tests.writer.helpers import NOW, SaveSpy, Statements, open_deals, started, stored_statements, writer_held
 
 

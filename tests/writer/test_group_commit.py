@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.app import DealsApplication, Recorded, StaleVersion, WriteConflict
+from service.application import DealsApplication
 from service.settings import Settings
-from service.write_jobs import RecordJob
-from service.writer import WriteNotAttempted
+from service.write.errors import StaleVersion, WriteConflict
+from service.write.jobs import RecordJob
+from service.write.results import Recorded
+from service.write.writer import WriteNotAttempted
 from tests.writer.helpers import (
     SaveSpy,
     Statements,

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain import Deal
-from service.app import DealsApplication
+from service.application import DealsApplication
 from service.settings import Settings
 from tests.writer.helpers import NOW, Statements, open_deals, stored_statements
 

@@ -46,7 +46,10 @@ async def append_events(
     app = get_application(request)
     batch = body if isinstance(body, list) else [body]
     now = mapping.now()
-    commands = [mapping.to_command(item, now) for item in batch]
+    latest = mapping.latest_occurrence(now, request.app.state.settings.max_clock_skew_seconds)
+    commands = [
+        mapping.to_command(item, now, latest, f"{n}." if isinstance(body, list) else "") for n, item in enumerate(batch)
+    ]
     recorded = await app.record_async(deal_id, commands, expected_version=expected_version(if_match))
     written = [(r.domain_event, r.notification.id) for r in recorded.recordings]
     return recorded_answer(deal_id, recorded.version, written)  # type: ignore[arg-type]

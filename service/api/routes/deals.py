@@ -33,7 +33,11 @@ async def open_deal(
     """Open a deal with its parties; answers with the deal, its Location and its ETag."""
     # Async with no sync dependencies (each costs a thread-pool hop); the write waits on the group-commit writer.
     app = get_application(request)
-    occurred_at = body.occurred_at or mapping.now()
+    now = mapping.now()
+    mapping.require_happened(
+        body.occurred_at, mapping.latest_occurrence(now, request.app.state.settings.max_clock_skew_seconds)
+    )
+    occurred_at = body.occurred_at or now
     recorded = await app.open_deal_async(
         body.deal_id or uuid4(),
         body.title,

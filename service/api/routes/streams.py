@@ -17,7 +17,7 @@ from domain.errors import InvalidValue
 from service.api.errors import responses
 from service.api.feed import FeedReader
 from service.api.routes.feed import Types, feed_reader
-from service.app import DealNotFound
+from service.application import DealNotFound
 from service.replay.history import topics_of
 from service.replay.notifier import CommitNotifier
 from service.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from service.limits.body import MAX_PATH_BYTES, MAX_QUERY_BYTES, BodyLimitMiddleware
+from service.http.body_limit import MAX_PATH_BYTES, MAX_QUERY_BYTES, BodyLimitMiddleware
 from service.security.openapi import add_openapi_hook, operations, problem_response
 from service.settings import Settings
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -19,9 +18,11 @@ from service.idempotency.context import with_claim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
-from service.transcodings import register_domain_transcodings
-from service.write_jobs import AlsoSave, Command, Job, OpenJob, RecordJob
-from service.writer import Writer
+from service.storage.transcodings import register_domain_transcodings
+from service.write.errors import DealExists, StaleVersion, WriteConflict
+from service.write.jobs import AlsoSave, Command, Job, OpenJob, RecordJob
+from service.write.results import Recorded
+from service.write.writer import Writer
 
 
 class DealNotFound(DomainError):
@@ -31,46 +32,6 @@ class DealNotFound(DomainError):
 
     def __init__(self, deal_id: UUID) -> None:
         super().__init__(f"no deal has the id {deal_id}", deal_id=str(deal_id))
-
-
-class StaleVersion(DomainError):
-    """Raised when a writer's If-Match names a version that is no longer the deal's current one."""
-
-    code = "stale_version"
-
-    def __init__(self, expected: int, current: int) -> None:
-        super().__init__(
-            f"the deal is at version {current}, not {expected}; re-read it and decide again",
-            expected_version=expected,
-            current_version=current,
-        )
-        self.current = current
-
-
-class WriteConflict(DomainError):
-    """Raised when a write kept losing the race against concurrent writers to the same deal."""
-
-    code = "write_conflict"
-
-
-class DealExists(DomainError):
-    """Raised when a deal is opened with an id that is already taken."""
-
-    code = "deal_exists"
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What a write stored: the deal's new version and the events with their global positions."""
-
-    deal_id: UUID
-    version: int
-    recordings: Sequence[Recording[UUID]]
-    deal: Deal | None = None  # the deal as opened (open_deal only): the caller's own object, shared with nobody
-
-    @property
-    def position(self) -> int | None:
-        return self.recordings[-1].notification.id if self.recordings else None
 
 
 class DealsApplication(Application[UUID]):

@@ -35,7 +35,8 @@ def serve(
 
     from service.settings import get_settings
 
-    os.environ.setdefault("DEALS_GC_TUNING", "true")  # a long-running server (service/runtime.py); workers inherit it
+    # a long-running server (service/write/runtime.py); workers inherit it
+    os.environ.setdefault("DEALS_GC_TUNING", "true")
     if workers > 1:
         _metrics_shared_by_workers()
     settings = get_settings()
@@ -111,7 +112,7 @@ def demo(
     url: Annotated[str | None, typer.Option(help="Post to a running server instead of in-process.")] = None,
 ) -> None:
     """Record the Munich minerals story through the API, then print its timeline and final state."""
-    from service.demo import record_story
+    from service.entrypoints.demo import record_story
 
     with _client(url) as client:
         deal_id = record_story(client)
@@ -132,7 +133,7 @@ def replay(
     from uuid import UUID
 
     from domain.errors import DomainError
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.replay.report import parse_time, replay_report
     from service.settings import get_settings
 

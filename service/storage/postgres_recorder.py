@@ -18,10 +18,10 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from service.api.event_json import FINGERPRINT
-from service.head_notices import HeadNotifying
-from service.idempotent_insert import IdempotentInsert
-from service.pg_tables import SerialTableCreation
-from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
+from service.storage.head_notices import HeadNotifying
+from service.storage.idempotent_insert import IdempotentInsert
+from service.storage.pg_tables import SerialTableCreation
+from service.storage.timeline_index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
 
 
 class IndexedPostgresApplicationRecorder(

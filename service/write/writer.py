@@ -4,14 +4,14 @@ Callers submit jobs (open a deal, or run commands on one) and wait on a future. 
 queued up while its previous save was in flight, decides each job on the deal held in its cache, and saves all
 their events with one `app.save(...)`, so the table lock, NOTIFY and commit are paid once per batch.
 
-Correct with several processes: the cache (service/deal_cache.py) is only a guess. If another process wrote to a
+Correct with several processes: the cache (service/write/deal_cache.py) is only a guess. If another process wrote to a
 cached deal, saving its next version trips the store's (deal id, version) key: the batch is then saved again without
 the jobs whose aggregates clash, and those are decided again on state read from the store and saved in one more
 transaction. On PostgreSQL each writer hears, through LISTEN/NOTIFY, the head versions the others commit
-(service/head_notices.py) and first brings just those cached deals up to date with one query, so a deal written by
-two processes in turn costs a catch-up, not a refused save and a re-read; a notice still in flight leaves the clash
-above as the safety net. Without notices (SQLite, or the listener's connection down) a clash makes the writer bring
-every deal of its batches up to date for a while.
+(service/storage/head_notices.py) and first brings just those cached deals up to date with one query, so a deal
+written by two processes in turn costs a catch-up, not a refused save and a re-read; a notice still in flight
+leaves the clash above as the safety net. Without notices (SQLite, or the listener's connection down) a clash
+makes the writer bring every deal of its batches up to date for a while.
 A refusal (If-Match mismatch, a domain rule) decided on a cached deal is checked again on fresh state before it is
 answered.
 """
@@ -34,13 +34,15 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError
 from prometheus_client import Histogram
 
-from service import runtime
-from service.deal_cache import DealCache, newer_events
-from service.head_notices import HeadNotices
-from service.write_jobs import Decided, Job, OpenJob, RecordJob
+from service.storage.head_notices import HeadNotices
+from service.write import runtime
+from service.write.deal_cache import DealCache, newer_events
+from service.write.errors import DealExists, WriteConflict
+from service.write.jobs import Decided, Job, OpenJob, RecordJob
+from service.write.results import Recorded
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication, Recorded
+    from service.application import DealsApplication
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class Writer:
         self.settled: list[tuple[Job, Any, BaseException | None]] = []
         self.snapshots: list[Any] = []
         self.shared_until = 0.0
-        # PostgreSQL: the deals other processes wrote to, announced at their commits (service/head_notices.py).
+        # PostgreSQL: the deals other processes wrote to, announced at their commits (storage/head_notices.py).
         recorder = app.recorder
         self.notices = HeadNotices(recorder) if hasattr(recorder, "head_token") else None
         self.lock = threading.Lock()
@@ -238,7 +240,6 @@ class Writer:
         self._done(decided, recordings)
 
     def _done(self, decided: list[Decided], recordings: list[Any]) -> None:
-        from service.app import Recorded
 
         by_deal: dict[UUID, list[Any]] = defaultdict(list)
         for recording in recordings:
@@ -269,7 +270,6 @@ class Writer:
     def _rerun(self, jobs: list[Job]) -> None:
         """Decide the jobs again on state read from the store, and save them together; those whose deal changed
         yet again are re-run again, `retries` times at most."""
-        from service.app import WriteConflict
 
         for _ in range(self.retries):
             decided = []
@@ -336,7 +336,6 @@ class Writer:
 def _refusal(d: Decided, clashed: set[UUID], error: IntegrityError) -> Exception | None:
     """What to answer a job whose save clashed on fresh state, or None to try it again: another aggregate saved
     with it (an idempotency record) clashed — the caller decides what that means; or its deal was opened already."""
-    from service.app import DealExists
 
     if any(a.id in clashed for a in d.aggregates[1:]):
         return error

@@ -22,7 +22,7 @@ from psycopg.sql import SQL, Identifier
 from domain import Deal
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 log = logging.getLogger(__name__)
 

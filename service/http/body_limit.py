@@ -1,6 +1,6 @@
 """The request body is read here, counting bytes as they arrive, before any route sees it: a body past the limit is
 refused with 413 whether or not it declared its length (chunked bodies have none, and a declared length is not
-trusted). Control characters in the body, query, path or headers are refused with 422 (service/limits/text.py).
+trusted). Control characters in the body, query, path or headers are refused with 422 (service/http/text_limits.py).
 The accepted body is then handed on unchanged."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import problem
-from service.limits.text import ControlCharacter, check_body, check_headers, check_path, check_query
+from service.http.problem import problem
+from service.http.text_limits import ControlCharacter, check_body, check_headers, check_path, check_query
 
 MAX_QUERY_BYTES = 4096
 MAX_PATH_BYTES = 2048

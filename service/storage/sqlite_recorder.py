@@ -12,8 +12,8 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor
 
 from service.api.event_json import FINGERPRINT
-from service.replay.index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
-from service.sqlite_polling import PollingSQLiteApplicationRecorder
+from service.storage.sqlite_polling import PollingSQLiteApplicationRecorder
+from service.storage.timeline_index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
 
 
 @lru_cache(maxsize=65536)

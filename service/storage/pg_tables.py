@@ -7,9 +7,14 @@ advisory lock taken first puts them in a row; the lock ends with the creating tr
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from service.projections.exclusive import lock_key
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock, from the lock's name."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
 
 TABLE_CREATION_LOCK = lock_key("deals:create-tables")
 

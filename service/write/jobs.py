@@ -12,12 +12,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import Deal, DomainError
-from service.deal_cache import DealCache
+from service.write.deal_cache import DealCache
+from service.write.errors import StaleVersion
 
 if TYPE_CHECKING:
     import asyncio
 
-    from service.app import Recorded
+    from service.write.results import Recorded
 
 Command = Callable[[Deal], None]
 # Aggregates saved in the same transaction as a job's deal events (e.g. an idempotency record); a callable gets
@@ -58,7 +59,6 @@ class RecordJob(Job):
     expected_version: int | None = None
 
     def decide(self, cache: DealCache, fresh: bool) -> Deal:
-        from service.app import StaleVersion
 
         deal, fresh = cache.take(self.deal_id, fresh)
         if self.expected_version is not None and deal.version != self.expected_version:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import problem
+from service.http.problem import problem
 from service.observability.logs import REQUEST_ID, REQUEST_ID_PATTERN
 from service.observability.metrics import REQUEST_DURATION, VERSION_CONFLICTS
 

@@ -38,6 +38,7 @@ STORY: list[dict[str, Any]] = [
         "name": "Volodymyr Zelenskyy",
         "title": "President of Ukraine",
         "authority": ["negotiate", "sign", "authorize"],
+        "office": "head_of_state",
         "occurred_at": "2025-02-12T09:00:00+02:00",
     },
     {

@@ -1,0 +1,1 @@
+"""The ways in: the `deals` command line and the demo."""

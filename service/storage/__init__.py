@@ -1,0 +1,1 @@
+"""Storage: the application recorders (events, timeline index, feed JSON, idempotency keys) and value codecs."""
