@@ -21,12 +21,16 @@ from bench.common import (
 )
 from bench.load import Result, drive
 from bench.server import running_server
+from bench.two_processes import Together, nginx, two_servers
 
 TARGETS = {  # (backend, clients) -> (commands/s, p99 ms) from issue 6; each also ≥ 4× naive
     ("postgres", 16): (1500, 50.0),
     ("postgres", 64): (2000, None),
     ("sqlite", 16): (2000, None),
 }
+# Two server processes writing the same deals at 64 clients, against one process at 64 (issue 13).
+TWO_PROCESS_TARGETS = {"by_deal": 1.0, "round_robin": 0.8}
+TWO_PROCESS_CPU = 1.2  # server CPU per command with two processes, at most this times one process's
 MAX_DB_CLIENTS = 16  # raw-INSERT threads: PostgreSQL connections are shared with everyone's test suites
 BARE_APP = "bench.bare_app:create_app"
 
@@ -36,7 +40,8 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
     levels = [1, 4, 16, 64] if backend == "postgres" else [1, 4, 16]
     naive_levels = [16, 64] if backend == "postgres" else [16]
     baseline_levels = [1, 16] if quick else levels
-    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}, "workers": {}}
+    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}, "two": {}}
+    proxy_cpu: dict[str, list[float]] = {}
     batch_sizes: dict[int, list[float]] = {}
     rss_idle = 0.0
     deals: dict[str, list[str]] = {}
@@ -66,15 +71,15 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
             with running_server(database_url, app=BARE_APP) as server:
                 touch_all(server.url, deals["group"])
                 measure("bare", 16, server.url, 16, statement_requests(deals["group"]), server)
-            if backend == "postgres":  # two API processes writing the same deals: clashes, catch-up, all correct
-                with running_server(database_url, workers=2) as server:
-                    touch_all(server.url, deals["group"])
-                    measure("workers", 64, server.url, 64, statement_requests(deals["group"]), server)
+
+        if backend == "postgres" and nginx():  # two server processes writing the same deals, routed by deal and RR
+            _two_processes(database_url, deals["group"], measure, proxy_cpu)
 
     library = _library(database_url, seconds, baseline_levels)
     database = _database(backend, database_url, seconds, baseline_levels)
     return {
-        "figures": _figures(backend, runs, batch_sizes, library, database, rss_idle),
+        "figures": _figures(backend, runs, batch_sizes, library, database, rss_idle)
+                   + (_two_process_figures(runs, proxy_cpu, database) if backend == "postgres" else []),
         "runs": {kind: {str(k): [r.summary() for r in rs] for k, rs in by_key.items()}
                  for kind, by_key in runs.items()},
         "library": library,
@@ -83,6 +88,54 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
                     f"{repeats} × {seconds:g} s per figure after {warmup:g} s warm-up; a fresh group-commit server "
                     "first gets one command per deal (its writer reads each deal once), outside the figures",
     }
+
+
+def _two_processes(database_url: str, deal_ids: list[str], measure: Any, proxy_cpu: dict[str, list[float]]) -> None:
+    """nginx in front of two processes: routed by deal, then round-robin; one process behind it for reference."""
+    with two_servers(database_url) as (servers, proxy):
+        for routing, server in (("by_deal", Together(servers)), ("round_robin", Together(servers)),
+                                ("one", servers[0])):
+            url = proxy.urls[routing]
+            touch_all(url, deal_ids)  # each writer reads the deals it is sent once, outside the figures
+            began = proxy.cpu_seconds()
+            result = measure("two", routing, url, 64, statement_requests(deal_ids), server)
+            proxy_cpu.setdefault(routing, []).append((proxy.cpu_seconds() - began) * 1000 / max(result.ok, 1))
+
+
+def _two_process_figures(runs: dict[str, dict[Any, list[Result]]], proxy_cpu: dict[str, list[float]],
+                         database: dict[str, Any]) -> list[dict[str, Any]]:
+    if not runs["two"]:
+        return [] if nginx() else [figure(
+            "single-event commands/s, 64 clients, 2 server processes", float("nan"), "commands/s",
+            note="not measured: nginx is not installed (apt-get install nginx-light)")]
+    one_rate, one_cpu = _median(runs["group"][64], "rate"), _median(runs["group"][64], "cpu_ms")
+    proxied = runs["two"]["one"]
+    proxied_rate = _median(proxied, "rate")
+    ceiling = database["locked"][4]
+    figures = []
+    names = {"by_deal": "routed by deal (nginx hash of the deal id)", "round_robin": "round-robin (nginx)"}
+    for routing, wanted in TWO_PROCESS_TARGETS.items():
+        results = runs["two"][routing]
+        rate, cpu = _median(results, "rate"), _median(results, "cpu_ms")
+        refused = sum(n for r in results for status, n in r.statuses.items() if status >= 300)
+        figures.append(figure(
+            f"single-event commands/s, 64 clients, 2 server processes, {names[routing]}", rate, "commands/s",
+            naive=_median(runs["naive"][64], "rate"), target=f"≥ {wanted:g}× one process ({one_rate:,.0f}/s)",
+            met=rate >= wanted * one_rate,
+            note=f"{rate / one_rate:.2f}× one process direct, {rate / proxied_rate:.2f}× one process behind the "
+                 f"same nginx ({proxied_rate:,.0f}/s); {refused} refused; p99 {_median(results, 'ms', 99):.0f} ms; "
+                 f"nginx CPU {statistics.median(proxy_cpu[routing]):.2f} ms/command; database with "
+                 f"LOCK+NOTIFY, 4 connections: {ceiling:,.0f}/s"))
+        figures.append(figure(
+            f"  server CPU per command, 2 server processes, {names[routing]}", cpu, "ms",
+            target=f"≤ {TWO_PROCESS_CPU:g}× one process ({one_cpu:.2f} ms)",
+            met=cpu <= TWO_PROCESS_CPU * one_cpu if routing == "by_deal" else None,
+            note=f"{cpu / one_cpu:.2f}× one process; both processes' CPU over the commands they answered"))
+    figures.append(figure(
+        "single-event commands/s, 64 clients, 1 server process behind the same nginx", proxied_rate, "commands/s",
+        note=f"{proxied_rate / one_rate:.2f}× one process direct; server CPU {_median(proxied, 'cpu_ms'):.2f} "
+             f"ms/command; nginx CPU {statistics.median(proxy_cpu['one']):.2f} ms/command"))
+    return figures
 
 
 def _batches(url: str) -> tuple[float, float]:
@@ -185,14 +238,6 @@ def _figures(backend: str, runs: dict[str, dict[Any, list[Result]]], batch_sizes
             naive=_median(runs["naive"][16], "rate"),
             note=f"bench/bare_app.py: no middleware; server CPU {_median(bare, 'cpu_ms'):.2f} ms/command; "
                  f"p99 {_median(bare, 'ms', 99):.0f} ms"))
-    if runs["workers"]:
-        two = runs["workers"][64]
-        refused = sum(n for r in two for status, n in r.statuses.items() if status >= 300)
-        figures.append(figure(
-            "single-event commands/s, 64 clients, 2 server processes", _median(two, "rate"), "commands/s",
-            naive=_median(runs["naive"][64], "rate"),
-            note=f"the same deals written by both processes; {refused} refused; server CPU "
-                 f"{_median(two, 'cpu_ms'):.2f} ms/command; p99 {_median(two, 'ms', 99):.0f} ms"))
     figures.append(figure("server RSS under load (16 clients)", max(r.rss_peak_mb for r in runs["group"][16]), "MB",
                           note=f"{rss_idle:.0f} MB after seeding, before load"))
     return figures

@@ -66,6 +66,8 @@ def serve(
 
     # a long-running server (service/write/runtime.py); workers inherit it
     os.environ.setdefault("DEALS_GC_TUNING", "true")
+    if workers > 1:
+        _metrics_shared_by_workers()
     settings = get_settings()
     _refuse_open_bind(host, settings)
     backend = "PostgreSQL" if settings.is_postgres else f"SQLite ({settings.sqlite_path})"
@@ -74,6 +76,27 @@ def serve(
                   soft_wrap=True, markup=False, highlight=False)
     uvicorn.run("service.api.main:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, log_config=logging_config(log_level, settings.log_format), access_log=False)
+
+
+def _metrics_shared_by_workers() -> None:
+    """Several workers: each writes its counters to files in PROMETHEUS_MULTIPROC_DIR (a fresh directory unless
+    set; emptied at start, as prometheus-client requires) and /metrics, from any worker, adds them all up."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    chosen = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="deals-metrics-"))
+    if chosen and directory.exists():
+        for entry in directory.glob("*.db"):
+            entry.unlink()
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    if not chosen:
+        import atexit
+
+        atexit.register(shutil.rmtree, directory, True)
 
 
 def _refuse_open_bind(host: str, settings: Any) -> None:

@@ -1,5 +1,6 @@
-"""Prometheus metrics. The counters live in this process's default registry (each process counts its own);
-backlog gauges are read from the database when /metrics is scraped.
+"""Prometheus metrics. The counters live in this process's default registry (each process counts its own; with
+several uvicorn workers, prometheus-client's multiprocess mode adds them up); backlog gauges are read from the
+database when /metrics is scraped.
 
 Other components increment these objects directly, e.g. `WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()`,
 and a component with a queue registers how to measure it with `register_backlog_probe`.
@@ -80,8 +81,16 @@ class BacklogCollector(Collector):
 
 
 def exposition(app_registry: CollectorRegistry) -> bytes:
-    from prometheus_client import REGISTRY
+    """This process's counters — or, under `deals serve --workers N` (PROMETHEUS_MULTIPROC_DIR set), every worker's
+    added up, so that one scrape covers the whole server — and the gauges read from the database."""
+    import os
 
+    from prometheus_client import REGISTRY, multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry) + generate_latest(app_registry)
     return generate_latest(REGISTRY) + generate_latest(app_registry)
 
 

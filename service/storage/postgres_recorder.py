@@ -18,13 +18,14 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from service.api.event_json import FINGERPRINT
+from service.storage.head_notices import HeadNotifying
 from service.storage.idempotent_insert import IdempotentInsert
 from service.storage.pg_tables import SerialTableCreation
 from service.storage.timeline_index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
 
 
 class IndexedPostgresApplicationRecorder(
-    SerialTableCreation, IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder
+    SerialTableCreation, HeadNotifying, IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder
 ):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:

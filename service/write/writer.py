@@ -7,7 +7,11 @@ their events with one `app.save(...)`, so the table lock, NOTIFY and commit are 
 Correct with several processes: the cache (service/write/deal_cache.py) is only a guess. If another process wrote to a
 cached deal, saving its next version trips the store's (deal id, version) key: the batch is then saved again without
 the jobs whose aggregates clash, and those are decided again on state read from the store and saved in one more
-transaction; for a while after such a clash the batch's cached deals are first brought up to date with one query.
+transaction. On PostgreSQL each writer hears, through LISTEN/NOTIFY, the head versions the others commit
+(service/storage/head_notices.py) and first brings just those cached deals up to date with one query, so a deal
+written by two processes in turn costs a catch-up, not a refused save and a re-read; a notice still in flight
+leaves the clash above as the safety net. Without notices (SQLite, or the listener's connection down) a clash
+makes the writer bring every deal of its batches up to date for a while.
 A refusal (If-Match mismatch, a domain rule) decided on a cached deal is checked again on fresh state before it is
 answered.
 """
@@ -30,6 +34,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError
 from prometheus_client import Histogram
 
+from service.storage.head_notices import HeadNotices
 from service.write import runtime
 from service.write.deal_cache import DealCache, newer_events
 from service.write.errors import DealExists, WriteConflict
@@ -71,6 +76,9 @@ class Writer:
         self.settled: list[tuple[Job, Any, BaseException | None]] = []
         self.snapshots: list[Any] = []
         self.shared_until = 0.0
+        # PostgreSQL: the deals other processes wrote to, announced at their commits (storage/head_notices.py).
+        recorder = app.recorder
+        self.notices = HeadNotices(recorder) if hasattr(recorder, "head_token") else None
         self.lock = threading.Lock()
         self.closed = False  # no more jobs are taken
         self.stopping = False  # the writer has reached the stop mark
@@ -125,6 +133,8 @@ class Writer:
             self.queue.put(_STOP)
         if threading.current_thread() is not self.thread:  # the last reference may go in the writer thread itself
             self.thread.join()
+        if self.notices is not None:
+            self.notices.stop()
 
     # ---- the loop --------------------------------------------------------------------------------------------
 
@@ -192,8 +202,15 @@ class Writer:
         return batch
 
     def _commit(self, batch: list[Job]) -> None:
+        recorded = [job.deal_id for job in batch if isinstance(job, RecordJob)]
+        notices = self.notices
+        if notices is not None and notices.take_missed():
+            self.shared_until = time.monotonic() + SHARED_WINDOW
         if time.monotonic() < self.shared_until:
-            self.cache.catch_up(job.deal_id for job in batch if isinstance(job, RecordJob))
+            self.cache.catch_up(recorded)
+        elif notices is not None:  # only the cached deals another process is known to have written since
+            cached = self.cache.deals
+            self.cache.catch_up(notices.stale({d: cached[d].version for d in recorded if d in cached}))
         decided = []
         for job in batch:
             try:
@@ -208,7 +225,8 @@ class Writer:
         try:
             recordings = self.app.save(*[e for d in decided for e in d.events])
         except IntegrityError:
-            self.shared_until = time.monotonic() + SHARED_WINDOW
+            if self.notices is None or not self.notices.trusted:  # the notices tell which deals to catch up
+                self.shared_until = time.monotonic() + SHARED_WINDOW
             clashed = self._clashes(decided)
             clashing = [d for d in decided if any(a.id in clashed for a in d.aggregates)] or decided
             self._save([d for d in decided if d not in clashing])

@@ -11,10 +11,10 @@ import httpx
 from tests.reliability.servers import Process, free_port, service_env
 
 
-def deals_serve(tmp_path: Path, **deals: str) -> tuple[Process, str]:
+def deals_serve(tmp_path: Path, *args: str, **deals: str) -> tuple[Process, str]:
     port = free_port()
     env = service_env(database_url=f"sqlite:///{tmp_path}/deals.db", **deals)
-    command = [sys.executable, "-m", "service.entrypoints.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "service.entrypoints.cli", "serve", "--port", str(port), *args]
     process = Process(command, env, tmp_path / "serve.log")
     process.spawn()
     return process, f"http://127.0.0.1:{port}"

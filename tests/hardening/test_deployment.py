@@ -38,16 +38,47 @@ def test_compose_runs_postgres_two_api_replicas_a_worker_and_one_proxy(compose: 
     assert services["api-1"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
-def test_the_proxy_spreads_over_both_replicas_and_keeps_streams_unbuffered(compose: dict[str, Any]) -> None:
+def proxy_config(compose: dict[str, Any]) -> str:
     mount = compose["services"]["proxy"]["volumes"][0].split(":")
-    conf = (ROOT / mount[0]).read_text()
     assert mount[1] == "/etc/nginx/nginx.conf"
-    upstream = re.search(r"upstream deals_api \{(.*?)\}", conf, re.S)
-    assert upstream is not None
-    assert re.findall(r"server (\S+?):8000", upstream.group(1)) == ["api-1", "api-2"]
+    return (ROOT / mount[0]).read_text()
+
+
+def test_the_proxy_spreads_over_both_replicas_and_keeps_streams_unbuffered(compose: dict[str, Any]) -> None:
+    conf = proxy_config(compose)
+    for name in ("deals_by_deal", "deals_any"):
+        upstream = re.search(rf"upstream {name} \{{(.*?)\}}", conf, re.S)
+        assert upstream is not None
+        assert re.findall(r"server (\S+?):8000", upstream.group(1)) == ["api-1", "api-2"]
     assert "listen 8080;" in conf
     assert re.search(r"location ~ \^/\(events\|deals/\[\^/\]\+/events\)/stream\$ \{[^}]*proxy_buffering off;", conf)
     assert conf.count("{") == conf.count("}")
+
+
+def test_the_proxy_sends_each_deal_to_one_replica_and_the_rest_to_either(compose: dict[str, Any]) -> None:
+    conf = proxy_config(compose)
+    by_deal = re.search(r"upstream deals_by_deal \{(.*?)\}", conf, re.S)
+    assert by_deal is not None and "hash $deal_id consistent;" in by_deal.group(1)
+    assert "hash" not in re.search(r"upstream deals_any \{(.*?)\}", conf, re.S).group(1)  # type: ignore[union-attr]
+    chooser = re.search(r"map \$deal_id \$deals_upstream \{(.*?)\}", conf, re.S)
+    assert chooser is not None and re.search(r'"" deals_any;\s+default deals_by_deal;', chooser.group(1))
+    assert conf.count("proxy_pass http://$deals_upstream;") == 2 and "proxy_pass http://deals_" not in conf
+    # The map from the path to $deal_id, read as nginx reads it (PCRE's (?<id>…) is Python's (?P<id>…)).
+    mapping = re.search(r"map \$uri \$deal_id \{\s+default \"\";\s+\"~(.+?)\" \$id;\s+\}", conf)
+    assert mapping is not None
+    pattern = re.compile(mapping.group(1).replace("(?<id>", "(?P<id>"))
+    deal_id = "3f1c2a6e-0000-4000-8000-000000000001"
+
+    def routed(path: str) -> str | None:
+        found = pattern.search(path)
+        return found.group("id") if found else None
+
+    for path in (f"/deals/{deal_id}", f"/deals/{deal_id}/events", f"/deals/{deal_id}/history",
+                 f"/deals/{deal_id}/events/stream"):
+        assert routed(path) == deal_id
+    for path in ("/deals", "/deals/", "/events", "/events/stream", "/healthz", "/deals/not-a-deal/events",
+                 f"/other/deals/{deal_id}"):
+        assert routed(path) is None
 
 
 def test_every_setting_the_deployment_uses_exists_and_is_documented(compose: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,20 @@ def test_serve_on_loopback_without_keys_runs_open_and_says_so(tmp_path: Path) ->
     said = " ".join(process.tail(200).split())
     assert said.count("the API is OPEN") == 1, said
     assert "no API keys configured: the API is OPEN to anyone who can reach it; serve it on loopback only" in said
+
+
+def test_with_several_workers_every_scrape_counts_every_workers_requests(tmp_path: Path) -> None:
+    process, url = deals_serve(tmp_path, "--workers", "2")
+    try:
+        wait_until_up(url, process)
+        for _ in range(40):  # a new connection each: the two workers take them as they come
+            assert httpx.get(f"{url}/healthz").status_code == 200
+        scrapes = [httpx.get(f"{url}/metrics").text for _ in range(6)]
+    finally:
+        process.stop()
+    pattern = r'^deals_http_request_duration_seconds_count\{[^}]*route="/healthz"[^}]*status="200"[^}]*\} (\S+)$'
+    counts = [sum(float(n) for n in re.findall(pattern, text, re.MULTILINE)) for text in scrapes]
+    assert all(count >= 40 for count in counts), counts  # not the share of whichever worker answered the scrape
 
 
 def test_only_loopback_may_run_open() -> None:
