@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.ledger.cli import install as install_ledger
 from service.observability.logs import logging_config
 from service.projections.cli import projections_app
 from service.replay.feed_cli import feed_app
@@ -18,6 +19,7 @@ app = typer.Typer(help="Track deals under negotiation and keep their whole histo
 app.add_typer(keys_app, name="keys")
 app.add_typer(projections_app, name="projections")
 app.add_typer(feed_app, name="feed")
+install_ledger(app, keys_app)  # `deals verify`, `deals keys signing`
 console = Console()
 
 

@@ -75,7 +75,7 @@ class BadNote(ValueError):
 def open_note(note: str, verifier: str) -> Checkpoint:
     """The checkpoint of a note signed by the verifier key's holder; BadNote otherwise."""
     try:
-        name, hex_id, encoded = verifier.strip().split("+")
+        name, hex_id, encoded = verifier.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
     except ValueError as error:
         raise BadNote(f"not a verifier key: {error}") from None
