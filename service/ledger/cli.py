@@ -83,9 +83,9 @@ def verify(
         ledger.close()
         app.close()
     for problem in problems:
-        console.print(f"deal {problem.deal_id} version {problem.version}: {problem.reason}", markup=False)
+        typer.echo(f"deal {problem.deal_id} version {problem.version}: {problem.reason}")
     for failure in failures:
-        console.print(failure, markup=False)
+        typer.echo(failure)
     if counted:
         console.print(f"{counted:,} events re-hashed in {seconds:.2f} s ({counted / max(seconds, 1e-9):,.0f}/s)")
     if problems or failures:

@@ -26,8 +26,9 @@ def event_leaf_hash(app: DealsApplication, stored: StoredEvent, position: int) -
     return leaf_hash(canonical({"position": position, "topic": stored.topic}))
 
 
-def log_page(app: DealsApplication, after: int, limit: int) -> list[tuple[int, UUID, int, bytes]]:
-    """(position, deal_id, version, leaf_hash) of the stored events after a position, in commit order."""
-    rows = app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+def log_page(app: DealsApplication, after: int | None, limit: int) -> list[tuple[int, UUID, int, bytes]]:
+    """(position, deal_id, version, leaf_hash) of the stored events after a position (None: every row, even one
+    written at a position no insert would give), in commit order."""
+    rows = app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=after is None)
     return [(n.id, n.originator_id, n.originator_version, event_leaf_hash(app, n, n.id))  # type: ignore[misc]
             for n in rows]

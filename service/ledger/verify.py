@@ -119,7 +119,7 @@ class LogReport:
 
 
 def _events(app: DealsApplication, page: int) -> Iterator[tuple[int, UUID, int, bytes]]:
-    after = 0
+    after: int | None = None
     while True:
         rows = log_page(app, after, page)
         yield from rows
