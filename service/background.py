@@ -47,6 +47,16 @@ def webhook_delivery(settings: Settings) -> Component:
 COMPONENTS.append(webhook_delivery)
 
 
+def ledger_worker(settings: Settings) -> Component:
+    """The log's Merkle tree and signed checkpoints (service/ledger/), in one process at a time."""
+    from service.ledger.follower import LedgerWorker
+
+    return LedgerWorker(settings)
+
+
+COMPONENTS.append(ledger_worker)
+
+
 class Background:
     """The running components, started in order and stopped in reverse."""
 

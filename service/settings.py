@@ -110,6 +110,18 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = Field(False, description="Let webhook URLs reach loopback addresses (tests, local).")
     webhook_allow_private: bool = Field(False, description="Let webhook URLs reach private (RFC 1918, ULA) networks.")
 
+    log_signing_key: SecretStr | None = Field(
+        None, description="Base64 Ed25519 seed that signs the log's checkpoints (`deals keys signing`); without it "
+        "no Merkle tree or checkpoints are kept (service/ledger/)."
+    )
+    log_origin: str = Field(
+        "deals.local/log", pattern=r"^[^\s+]+$", description="The log's name: the first line of every checkpoint, "
+        "and the signing key's name."
+    )
+    log_checkpoint_interval: float = Field(
+        1.0, gt=0, description="Seconds at least between two checkpoints (one is cut only when the log grew)."
+    )
+
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
     def _schedule(cls, value: object) -> object:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from service import __version__
 from service.api.docs import install_docs
 from service.api.errors import install_error_handlers
-from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, projections, streams
+from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, log, projections, streams
 from service.api.routes import timeline as timeline_page
 from service.api.routes import webhooks as webhook_routes
 from service.application import DealsApplication
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             background.stop()
+            log.close_ledger(app)
             app.state.webhooks.close()
             app.state.read_models.close()
             app.state.deals.close()
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.webhooks.include_router(webhook_routes.payloads)
     app.include_router(projections.router)
     app.include_router(timeline_page.router)
+    app.include_router(log.router)
     # Each middleware wraps those installed before it: idempotency innermost, then limits, auth, and request ids
     # and logs outermost.
     install_idempotency(app, settings)

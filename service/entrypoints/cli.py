@@ -13,6 +13,7 @@ from rich.table import Table
 
 from service import __version__
 from service.entrypoints.worker_health import DEFAULT_HEARTBEAT, worker_check
+from service.ledger.cli import install as install_ledger
 from service.observability.logs import logging_config
 from service.projections.cli import projections_app
 from service.replay.feed_cli import feed_app
@@ -25,6 +26,7 @@ app = typer.Typer(help="Track deals under negotiation and keep their whole histo
 app.add_typer(keys_app, name="keys")
 app.add_typer(projections_app, name="projections")
 app.add_typer(feed_app, name="feed")
+install_ledger(app, keys_app)  # `deals verify`, `deals keys signing`
 console = Console()
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 

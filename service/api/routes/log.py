@@ -1,0 +1,117 @@
+"""The tamper-evident log: signed checkpoints, the verifier key, proofs, and a deal's verification
+(service/ledger/)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from service.api.deps import AppDep
+from service.api.errors import problem
+from service.ledger.note import BadNote
+from service.ledger.proofs import ProofRefused, b64, consistency, inclusion
+from service.ledger.service import Ledger, LedgerOff
+from service.ledger.verify import verify_deal
+
+router = APIRouter(tags=["log"])
+
+Size = Annotated[int, Query(ge=1, le=2**62)]
+
+
+def ledger_of(request: Request) -> Ledger:
+    state = request.app.state
+    if getattr(state, "ledger", None) is None:
+        state.ledger = Ledger(state.settings)
+    return state.ledger  # type: ignore[no-any-return]
+
+
+def close_ledger(app: Any) -> None:
+    ledger = getattr(app.state, "ledger", None)
+    if ledger is not None:
+        ledger.close()
+        app.state.ledger = None
+
+
+def _refused(error: Exception) -> JSONResponse:
+    if isinstance(error, ProofRefused):
+        return problem(error.status, error.code, error.detail)
+    if isinstance(error, LedgerOff):
+        return problem(503, "log_off", str(error))
+    return problem(500, "log_checkpoint_invalid", str(error))
+
+
+@router.get("/log/checkpoint", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}, "description": "A C2SP tlog-checkpoint in a signed note."}})
+def read_checkpoint(request: Request) -> Response:
+    """The latest signed checkpoint (cut at most about once a second while the log grows)."""
+    try:
+        latest = ledger_of(request).latest()
+    except LedgerOff as error:
+        return _refused(error)
+    if latest is None:
+        return problem(503, "no_checkpoint", "no checkpoint has been cut yet")
+    return PlainTextResponse(latest.note)
+
+
+@router.get("/log/checkpoints")
+def list_checkpoints(request: Request, before: Annotated[int | None, Query(ge=1)] = None,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+    """Every checkpoint cut, newest first: pass `before` (a tree size) to read older ones."""
+    try:
+        found = ledger_of(request).store.list_checkpoints(limit, before)
+    except LedgerOff as error:
+        return _refused(error)
+    return JSONResponse({"items": [{"tree_size": c.tree_size, "root_hash": b64(c.root), "cut_at": c.cut_at,
+                                    "checkpoint": c.note} for c in found]})
+
+
+@router.get("/log/key", response_class=PlainTextResponse)
+def read_key(request: Request) -> Response:
+    """The verifier key of the checkpoints' signatures: `<name>+<hex key id>+<base64(0x01 || Ed25519 key)>`."""
+    try:
+        return PlainTextResponse(ledger_of(request).key.verifier + "\n")
+    except LedgerOff as error:
+        return _refused(error)
+
+
+@router.get("/log/proof/inclusion")
+def read_inclusion(request: Request, position: Annotated[int, Query(ge=1, le=2**62)],
+                   tree_size: Size | None = None) -> Response:
+    """The proof (RFC 9162 §2.1.3) that the event at a feed position is in the tree of `tree_size` leaves
+    (default: the latest checkpoint's)."""
+    try:
+        return JSONResponse(inclusion(ledger_of(request).store, position, tree_size).json())
+    except (ProofRefused, LedgerOff) as error:
+        return _refused(error)
+
+
+@router.get("/log/proof/consistency")
+def read_consistency(request: Request, first: Annotated[int, Query(alias="from", ge=1, le=2**62)],
+                     second: Annotated[int, Query(alias="to", ge=1, le=2**62)]) -> Response:
+    """The proof (RFC 9162 §2.1.4) that the tree of `from` leaves is a prefix of the tree of `to`."""
+    try:
+        hashes = consistency(ledger_of(request).store, first, second)
+    except (ProofRefused, LedgerOff) as error:
+        return _refused(error)
+    return JSONResponse({"from": first, "to": second, "hashes": [b64(h) for h in hashes]})
+
+
+@router.get("/deals/{deal_id}/verify")
+def verify(request: Request, deal_id: UUID, app: AppDep) -> Response:
+    """Re-read the deal's stored events, re-hash them, and compare them with the log's leaves and the latest
+    signed checkpoint: every version edited, deleted, inserted or moved is named."""
+    try:
+        ledger = ledger_of(request)
+        latest = ledger.latest()
+        if latest is not None:
+            ledger.signed(latest)
+    except (LedgerOff, BadNote) as error:
+        return _refused(error)
+    report = verify_deal(app, ledger.store, deal_id, latest)
+    if report is None:
+        return problem(404, "deal_not_found", f"no deal {deal_id}")
+    return JSONResponse({"deal_id": str(deal_id), "intact": report.intact, "version": report.version,
+                         "problems": [{"version": p.version, "reason": p.reason} for p in report.problems]})

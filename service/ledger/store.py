@@ -1,0 +1,243 @@
+"""Where the log's Merkle tree is kept: leaves, complete subtree nodes, and signed checkpoints.
+
+- leaves (leaf_index, position, deal_id, version): which event each leaf is (positions may skip numbers on
+  PostgreSQL, where a rolled-back insert uses up sequence values, so a leaf's index is its rank in the feed);
+- nodes (level, idx, hash): every complete subtree, level 0 being the leaf hashes (merkle.py);
+- checkpoints (tree_size, root, note, cut_at): every signed checkpoint cut, kept.
+
+On SQLite these live in a file of their own beside the events (deals.ledger.db), so hashing never takes the
+events' write lock; on PostgreSQL they are ledger_* tables in the same schema. Only the process holding the
+ledger lock (follower.py) writes them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from service.ledger.merkle import Node, new_nodes
+from service.settings import Settings
+
+Leaf = tuple[int, int, UUID, int, bytes]  # (leaf_index, position, deal_id, version, leaf_hash)
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    tree_size: int
+    root: bytes
+    note: str
+    cut_at: float
+
+
+class LedgerStore:
+    def __init__(self, settings: Settings) -> None:
+        self.postgres = settings.is_postgres
+        # One connection, one statement at a time: a proof is one or two quick reads, and API replicas and the
+        # follower each have their own store.
+        self._lock = threading.RLock()
+        self._conn: Any = None
+        if self.postgres:
+            schema = settings.postgres_schema
+            self.leaves, self.nodes, self.checkpoints = (f'"{schema}".ledger_{t}' for t in
+                                                         ("leaves", "nodes", "checkpoints"))
+            self._url = settings.database_url
+        else:
+            self.leaves, self.nodes, self.checkpoints = "leaves", "nodes", "checkpoints"
+            self._path = settings.sqlite_file("ledger")
+        self._create()
+
+    # ---- connections ----------------------------------------------------------------------------
+
+    def _connection(self) -> Any:
+        if self._conn is None or (self.postgres and self._conn.closed):
+            if self.postgres:
+                self._conn = psycopg.connect(self._url, autocommit=False, connect_timeout=5)
+            else:
+                self._conn = sqlite3.connect(self._path, timeout=10, isolation_level=None, check_same_thread=False)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self._lock:
+            conn = self._connection()
+            if self.postgres:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield _Cursor(cur, True)
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Cursor(conn.cursor(), False)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._lock:
+            conn = self._connection()
+            if self.postgres:
+                try:
+                    with conn.cursor() as cur:
+                        yield _Cursor(cur, True)
+                finally:
+                    conn.rollback()
+                return
+            conn.execute("BEGIN")
+            try:
+                yield _Cursor(conn.cursor(), False)
+            finally:
+                conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _create(self) -> None:
+        blob, deal = ("bytea", "uuid") if self.postgres else ("BLOB", "TEXT")
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.leaves} (leaf_index bigint PRIMARY KEY, position bigint NOT NULL "
+            f"UNIQUE, deal_id {deal} NOT NULL, version bigint NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {self.leaves.split('.')[-1].strip(chr(34))}_deal ON {self.leaves} "
+            "(deal_id, version)",
+            f"CREATE TABLE IF NOT EXISTS {self.nodes} (level integer NOT NULL, idx bigint NOT NULL, "
+            f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
+            f"CREATE TABLE IF NOT EXISTS {self.checkpoints} (tree_size bigint PRIMARY KEY, root {blob} NOT NULL, "
+            "note text NOT NULL, cut_at double precision NOT NULL)",
+        ]
+        if self.postgres:
+            from service.pg_tables import TABLE_CREATION_LOCK
+
+            with self._tx() as c:
+                c.execute("SELECT pg_advisory_xact_lock(?)", (TABLE_CREATION_LOCK,))
+                for statement in statements:
+                    c.execute(statement)
+        else:
+            with self._tx() as c:
+                for statement in statements:
+                    c.execute(statement)
+
+    def _deal(self, deal_id: UUID) -> Any:
+        return deal_id if self.postgres else str(deal_id)
+
+    # ---- leaves and nodes -----------------------------------------------------------------------
+
+    def size(self) -> tuple[int, int]:
+        """(leaves in the tree, the position of the last one; 0 for none)."""
+        with self._read() as c:
+            c.execute(f"SELECT leaf_index, position FROM {self.leaves} ORDER BY leaf_index DESC LIMIT 1")
+            row = c.fetchone()
+        return (0, 0) if row is None else (row[0] + 1, row[1])
+
+    def append(self, old_size: int, leaves: Sequence[tuple[int, UUID, int, bytes]]) -> int:
+        """Add leaves (position, deal_id, version, leaf_hash) after the first `old_size`; returns the new size."""
+        with self._tx() as c:
+            made = new_nodes(old_size, [leaf[3] for leaf in leaves], lambda keys: self._nodes(c, keys))
+            c.executemany(f"INSERT INTO {self.leaves} VALUES (?,?,?,?)",
+                          [(old_size + i, p, self._deal(d), v) for i, (p, d, v, _) in enumerate(leaves)])
+            c.executemany(f"INSERT INTO {self.nodes} VALUES (?,?,?)", [(lv, i, h) for (lv, i), h in made.items()])
+        return old_size + len(leaves)
+
+    def read_nodes(self, keys: Iterable[Node]) -> dict[Node, bytes]:
+        with self._read() as c:
+            return self._nodes(c, set(keys))
+
+    def _nodes(self, c: Any, keys: set[Node]) -> dict[Node, bytes]:
+        found: dict[Node, bytes] = {}
+        by_level: dict[int, list[int]] = {}
+        for level, index in keys:
+            by_level.setdefault(level, []).append(index)
+        for level, indexes in by_level.items():
+            marks = ",".join("?" * len(indexes))
+            c.execute(f"SELECT idx, hash FROM {self.nodes} WHERE level = ? AND idx IN ({marks})", (level, *indexes))
+            found.update({(level, i): bytes(h) for i, h in c.fetchall()})
+        missing = keys - found.keys()
+        if missing:
+            raise LookupError(f"the ledger lacks nodes {sorted(missing)[:3]}")
+        return found
+
+    def leaf_at(self, position: int) -> tuple[int, bytes] | None:
+        """(leaf_index, leaf_hash) of the event at a position."""
+        with self._read() as c:
+            c.execute(f"SELECT l.leaf_index, n.hash FROM {self.leaves} AS l JOIN {self.nodes} AS n ON n.level = 0 "
+                      "AND n.idx = l.leaf_index WHERE l.position = ?", (position,))
+            row = c.fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    def deal_leaves(self, deal_id: UUID) -> list[Leaf]:
+        with self._read() as c:
+            c.execute(f"SELECT l.leaf_index, l.position, l.deal_id, l.version, n.hash FROM {self.leaves} AS l "
+                      f"JOIN {self.nodes} AS n ON n.level = 0 AND n.idx = l.leaf_index WHERE l.deal_id = ? "
+                      "ORDER BY l.version, l.leaf_index", (self._deal(deal_id),))
+            return [self._leaf(row) for row in c.fetchall()]
+
+    def leaves_page(self, after_index: int, limit: int) -> list[Leaf]:
+        """Leaves with index > after_index (-1 for the first), in order."""
+        with self._read() as c:
+            c.execute(f"SELECT l.leaf_index, l.position, l.deal_id, l.version, n.hash FROM {self.leaves} AS l "
+                      f"JOIN {self.nodes} AS n ON n.level = 0 AND n.idx = l.leaf_index WHERE l.leaf_index > ? "
+                      "ORDER BY l.leaf_index LIMIT ?", (after_index, limit))
+            return [self._leaf(row) for row in c.fetchall()]
+
+    def _leaf(self, row: Sequence[Any]) -> Leaf:
+        deal = row[2] if isinstance(row[2], UUID) else UUID(row[2])
+        return (row[0], row[1], deal, row[3], bytes(row[4]))
+
+    # ---- checkpoints ----------------------------------------------------------------------------
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        with self._tx() as c:
+            c.execute(f"INSERT INTO {self.checkpoints} VALUES (?,?,?,?)",
+                      (checkpoint.tree_size, checkpoint.root, checkpoint.note, checkpoint.cut_at))
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        found = self.list_checkpoints(limit=1)
+        return found[0] if found else None
+
+    def list_checkpoints(self, limit: int = 100, before: int | None = None) -> list[StoredCheckpoint]:
+        """Newest first; `before`: only those of smaller trees."""
+        with self._read() as c:
+            c.execute(f"SELECT tree_size, root, note, cut_at FROM {self.checkpoints} WHERE tree_size < ? "
+                      "ORDER BY tree_size DESC LIMIT ?", (2**63 - 1 if before is None else before, limit))
+            return [StoredCheckpoint(s, bytes(r), n, t) for s, r, n, t in c.fetchall()]
+
+    def checkpoint_of(self, tree_size: int) -> StoredCheckpoint | None:
+        with self._read() as c:
+            c.execute(f"SELECT tree_size, root, note, cut_at FROM {self.checkpoints} WHERE tree_size = ?",
+                      (tree_size,))
+            row = c.fetchone()
+        return None if row is None else StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+
+
+class _Cursor:
+    """A cursor taking `?` placeholders on both backends."""
+
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self.cursor = cursor
+        self.postgres = postgres
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._sql(statement), params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._sql(statement), rows)
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
