@@ -31,7 +31,7 @@ def verify(
     """Re-hash the stored log and name every deal and version that does not match it (exit 1)."""
     from uuid import UUID
 
-    from service.app import DealsApplication
+    from service.application import DealsApplication
     from service.ledger.note import BadNote, open_note
     from service.ledger.proofs import consistency
     from service.ledger.service import Ledger, LedgerOff

@@ -54,7 +54,7 @@ class Following:
     """The work under the lock: a thread that hashes and cuts until stopped."""
 
     def __init__(self, settings: Settings, key: LogKey, poll: float = 0.1) -> None:
-        from service.app import DealsApplication
+        from service.application import DealsApplication
 
         self.settings, self.key, self.poll = settings, key, poll
         self.app = DealsApplication(settings=settings, env={"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"})

@@ -14,7 +14,7 @@ from service.ledger.canonical import canonical, item_leaf_hash
 from service.ledger.merkle import leaf_hash
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 
 def event_leaf_hash(app: DealsApplication, stored: StoredEvent, position: int) -> bytes:

@@ -116,7 +116,7 @@ class LedgerStore:
             "note text NOT NULL, cut_at double precision NOT NULL)",
         ]
         if self.postgres:
-            from service.pg_tables import TABLE_CREATION_LOCK
+            from service.storage.pg_tables import TABLE_CREATION_LOCK
 
             with self._tx() as c:
                 c.execute("SELECT pg_advisory_xact_lock(?)", (TABLE_CREATION_LOCK,))

@@ -21,7 +21,7 @@ from service.ledger.note import Checkpoint
 from service.ledger.store import LedgerStore, StoredCheckpoint
 
 if TYPE_CHECKING:
-    from service.app import DealsApplication
+    from service.application import DealsApplication
 
 
 @dataclass(frozen=True, order=True)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.demo import record_story
+from service.entrypoints.demo import record_story
 from service.ledger import merkle
 from service.ledger.canonical import item_leaf_hash
 from service.ledger.note import open_note

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.api.main import create_app
-from service.cli import app as cli
-from service.demo import record_story
+from service.entrypoints.cli import app as cli
+from service.entrypoints.demo import record_story
 from service.ledger.note import open_note
 from service.ledger.store import LedgerStore
 from service.settings import Settings, get_settings

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from cryptography.exceptions import InvalidSignature
 
-from service.demo import record_story
+from service.entrypoints.demo import record_story
 from service.settings import Settings
 from tests.ledger.helpers import KEY, ORIGIN
 from tests.reliability.servers import ApiServer

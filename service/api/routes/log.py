@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from service.api.deps import AppDep
-from service.api.errors import problem
+from service.http.problem import problem
 from service.ledger.note import BadNote
 from service.ledger.proofs import ProofRefused, b64, consistency, inclusion
 from service.ledger.service import Ledger, LedgerOff
