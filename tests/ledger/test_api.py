@@ -130,3 +130,23 @@ def test_without_a_signing_key_the_log_answers_503(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
         response = client.get("/log/checkpoint")
     assert response.status_code == 503 and response.json()["code"] == "log_off"
+
+
+def test_with_encryption_at_rest_the_plaintext_is_hashed_and_tampering_caught(settings: Settings) -> None:
+    from eventsourcing.cryptography import AESCipher
+    from pydantic import SecretStr
+
+    encrypted = with_ledger(settings, cipher_key=SecretStr(AESCipher.create_key(32)), compress=True)
+    with TestClient(create_app(encrypted)) as client:
+        deal_id, events = story(client)
+        tamper = Tamper(encrypted)
+        assert b"Bessent" not in tamper.state(deal_id, 5)
+        leaf = base64.b64decode(client.get("/log/proof/inclusion", params={"position": events[4]["position"]}).json()[
+            "leaf_hash"])
+        assert leaf == item_leaf_hash(json.dumps(events[4]).encode())  # the plaintext item's hash
+        assert _problems(client, deal_id) == {}
+        ciphertext = tamper.state(deal_id, 5)
+        tamper.update(deal_id, 5, ciphertext[-4:], bytes(b ^ 1 for b in ciphertext[-4:]))
+        tamper.delete(deal_id, 6)
+        problems = _problems(client, deal_id)
+    assert sorted(problems) == [5, 6] and problems[5].startswith("edited") and problems[6].startswith("deleted")
