@@ -7,7 +7,7 @@ import time
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.demo import record_story
+from service.entrypoints.demo import record_story
 from service.ledger.follower import LedgerWorker
 from service.ledger.store import LedgerStore
 from service.settings import Settings
