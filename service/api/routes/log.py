@@ -10,13 +10,15 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from service.api.deps import AppDep
+from service.api.errors import responses
 from service.http.problem import problem
 from service.ledger.note import BadNote
 from service.ledger.proofs import ProofRefused, b64, consistency, inclusion
 from service.ledger.service import Ledger, LedgerOff
 from service.ledger.verify import verify_deal
 
-router = APIRouter(tags=["log"])
+# log_off (404): this deployment keeps no log (no DEALS_LOG_SIGNING_KEY); not_in_log (404), beyond_log (422).
+router = APIRouter(tags=["log"], responses=responses(404, 422))
 
 Size = Annotated[int, Query(ge=1, le=2**62)]
 
@@ -39,7 +41,7 @@ def _refused(error: Exception) -> JSONResponse:
     if isinstance(error, ProofRefused):
         return problem(error.status, error.code, error.detail)
     if isinstance(error, LedgerOff):
-        return problem(503, "log_off", str(error))
+        return problem(404, "log_off", str(error))
     return problem(500, "log_checkpoint_invalid", str(error))
 
 
