@@ -19,7 +19,7 @@ from bench.server import fresh_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # The harness's own modules first, then the feature benchmarks that exist (bench/README.md has the interface).
-MODULES = ("writes", "replay", "projection", "webhooks")
+MODULES = ("writes", "replay", "projection", "webhooks", "ledger")
 
 
 def available(only: list[str] | None) -> list[str]:

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Settings renamed, old name -> new name: the old names still work, with a DeprecationWarning.
+RENAMED = {
+    "DEALS_LOG_SIGNING_KEY": "DEALS_LEDGER_SIGNING_KEY",
+    "DEALS_LOG_ORIGIN": "DEALS_LEDGER_ORIGIN",
+    "DEALS_LOG_CHECKPOINT_INTERVAL": "DEALS_LEDGER_CHECKPOINT_INTERVAL",
+}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DEALS_", env_file=".env", env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DEALS_", env_file=".env", env_ignore_empty=True, extra="ignore",
+                                      populate_by_name=True)
 
     database_url: str = Field(
         "sqlite:///./deals.db",
@@ -110,17 +120,37 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = Field(False, description="Let webhook URLs reach loopback addresses (tests, local).")
     webhook_allow_private: bool = Field(False, description="Let webhook URLs reach private (RFC 1918, ULA) networks.")
 
-    log_signing_key: SecretStr | None = Field(
-        None, description="Base64 Ed25519 seed that signs the log's checkpoints (`deals keys signing`); without it "
-        "no Merkle tree or checkpoints are kept (service/ledger/)."
+    ledger: bool = Field(
+        True, description="Keep the tamper-evident log: a Merkle tree over every event, `verify`, proofs and "
+        "checkpoints (service/ledger/). `off` keeps none (turning it on later hashes the whole log first)."
     )
-    log_origin: str = Field(
-        "deals.local/log", pattern=r"^[^\s+]+$", description="The log's name: the first line of every checkpoint, "
-        "and the signing key's name."
+    ledger_signing_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DEALS_LEDGER_SIGNING_KEY", "DEALS_LOG_SIGNING_KEY", "ledger_signing_key"),
+        description="Base64 Ed25519 seed that signs the log's checkpoints (`deals keys signing`). Unset on SQLite: "
+        "a key is made on first start and kept beside the database (<name>.ledger.key, mode 0600). Unset on "
+        "PostgreSQL: the tree is kept and verified, but no checkpoint is signed (the replicas must share a key)."
     )
-    log_checkpoint_interval: float = Field(
-        1.0, gt=0, description="Seconds at least between two checkpoints (one is cut only when the log grew)."
+    ledger_origin: str = Field(
+        "deals.local/log", pattern=r"^[^\s+]+$",
+        validation_alias=AliasChoices("DEALS_LEDGER_ORIGIN", "DEALS_LOG_ORIGIN", "ledger_origin"),
+        description="The log's name: the first line of every checkpoint, and the signing key's name."
     )
+    ledger_checkpoint_interval: float = Field(
+        1.0, gt=0,
+        validation_alias=AliasChoices("DEALS_LEDGER_CHECKPOINT_INTERVAL", "DEALS_LOG_CHECKPOINT_INTERVAL",
+                                      "ledger_checkpoint_interval"),
+        description="Seconds at least between two checkpoints (one is cut only when the log grew)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        set_names = {name.upper() for name in os.environ}
+        for old, new in RENAMED.items():
+            if old in set_names:
+                warnings.warn(f"{old} is now called {new}; the old name will stop working in a later release",
+                              DeprecationWarning, stacklevel=2)
+        return data
 
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
@@ -234,7 +264,8 @@ class SettingsError(Exception):
 
 
 # Values never echoed back in an error message.
-_SECRET_FIELDS = frozenset({"cipher_key", "api_keys", "database_url"})
+_SECRET_FIELDS = frozenset({"cipher_key", "api_keys", "database_url", "ledger_signing_key",
+                            "DEALS_LEDGER_SIGNING_KEY"})
 
 
 def describe_errors(error: ValidationError) -> str:
@@ -245,7 +276,8 @@ def describe_errors(error: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         message = re.sub(r"^(Input|String) should", "must", message)
         shown = "" if field in _SECRET_FIELDS or "input" not in problem else f"={problem['input']!r}"
-        lines.append(f"DEALS_{field.upper()}{shown}: {message}")
+        name = field.upper() if field.upper().startswith("DEALS_") else f"DEALS_{field.upper()}"  # an alias is whole
+        lines.append(f"{name}{shown}: {message}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ mapping.jsonable does; the envelope's times in UTC end in Z, as pydantic writes 
 
 from __future__ import annotations
 
+import base64
 import typing
 import zlib
 from decimal import Decimal
@@ -20,10 +21,11 @@ import orjson
 
 from domain import DealEvent
 from service.api import schemas
+from service.ledger.canonical import item_leaf_hash
 
 ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 # Bump when the way an event becomes JSON changes in a way the fingerprint below cannot see.
-LAYOUT = 1
+LAYOUT = 2  # 2: leaf_hash
 
 
 def event_id(deal_id: UUID, version: int) -> UUID:
@@ -33,7 +35,13 @@ def event_id(deal_id: UUID, version: int) -> UUID:
 
 def event_json(event: DealEvent, position: int) -> bytes:
     """The event as one item of GET /events."""
-    return with_position(event_body(event), position)
+    return with_leaf_hash(with_position(event_body(event), position))
+
+
+def with_leaf_hash(item: bytes) -> bytes:
+    """The item with its leaf hash in the tamper-evident log (service/ledger/canonical.py) as its last field: the
+    same bytes an inclusion proof of its position gives."""
+    return b'%s,"leaf_hash":"%s"}' % (item[:-1], base64.b64encode(item_leaf_hash(item)))
 
 
 def event_body(event: DealEvent) -> bytes:

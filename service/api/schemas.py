@@ -386,6 +386,10 @@ class EventOut(Schema):
     occurred_at: datetime
     recorded_at: datetime
     data: dict[str, Any]
+    leaf_hash: str | None = Field(
+        None, description="Base64 SHA-256 leaf hash of this event in the tamper-evident log (RFC 9162: of 0x00 and "
+        "the item's RFC 8785 canonical JSON without leaf_hash), the same bytes GET /log/proof/inclusion?position= "
+        "returns; null when the position is not known.")
 
 
 class EventPage(Schema):

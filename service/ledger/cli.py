@@ -14,7 +14,7 @@ console = Console(stderr=False)
 
 
 def signing() -> None:
-    """Print a new Ed25519 key for DEALS_LOG_SIGNING_KEY (it signs the log's checkpoints: keep it secret)."""
+    """Print a new Ed25519 key for DEALS_LEDGER_SIGNING_KEY (it signs the log's checkpoints: keep it secret)."""
     from service.ledger.note import new_signing_key
 
     typer.echo(new_signing_key())
@@ -25,16 +25,16 @@ def verify(
     checkpoint: Annotated[Path | None, typer.Option(
         "--checkpoint", exists=True, dir_okay=False,
         help="A checkpoint saved earlier (GET /log/checkpoint): the current log must be consistent with it.")] = None,
-    key: Annotated[str | None, typer.Option(help="The verifier key (GET /log/key); default: from the signing key.")
-                   ] = None,
+    key: Annotated[str | None, typer.Option(
+        help="The verifier key to trust (GET /log/key); default: every key the log lists (GET /log/keys).")] = None,
 ) -> None:
     """Re-hash the stored log and name every deal and version that does not match it (exit 1)."""
     from uuid import UUID
 
     from service.application import DealsApplication
-    from service.ledger.note import BadNote, open_note
+    from service.ledger.note import BadNote, key_id_of
     from service.ledger.proofs import consistency
-    from service.ledger.service import Ledger, LedgerOff
+    from service.ledger.service import Ledger, LedgerOff, open_by_any
     from service.ledger.verify import Problem, verify_deal, verify_log
     from service.settings import get_settings
 
@@ -44,7 +44,8 @@ def verify(
     except LedgerOff as error:
         console.print(str(error), style="red", markup=False)
         raise typer.Exit(2) from None
-    verifier = key or ledger.key.verifier
+    # Any key the log has signed with (GET /log/keys), unless one is given: a rotation retires none of them.
+    verifiers = [key] if key else [k.verifier for k in reversed(ledger.signing_keys())]
     app = DealsApplication(settings=settings)
     problems: list[Problem] = []
     failures: list[str] = []
@@ -53,15 +54,18 @@ def verify(
         signed = []
         if latest is not None:
             try:
-                signed.append(("the latest checkpoint", open_note(latest.note, verifier)))
+                opened, by = open_by_any(latest.note, verifiers)
+                signed.append(("the latest checkpoint", opened))
+                console.print(f"the latest checkpoint ({opened.tree_size} events) is signed by key {key_id_of(by)}")
             except BadNote as error:
                 failures.append(f"the latest checkpoint: {error}")
         if checkpoint is not None:
             try:
-                saved = open_note(checkpoint.read_text(), verifier)
+                saved, by = open_by_any(checkpoint.read_text(), verifiers)
             except BadNote as error:
                 console.print(f"{checkpoint}: {error}", style="red", markup=False)
                 raise typer.Exit(2) from None
+            console.print(f"{checkpoint} ({saved.tree_size} events) is signed by key {key_id_of(by)}")
             signed.append((str(checkpoint), saved))
             if latest is not None and saved.tree_size <= latest.tree_size:
                 failures += _consistent(ledger, consistency, saved, latest, str(checkpoint))

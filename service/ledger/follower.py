@@ -2,8 +2,12 @@
 
 It runs off the request path, as the projections do, under the `ledger` lock of projections/exclusive.py (a
 PostgreSQL advisory lock or a file lock on SQLite): whichever API replica or worker holds it hashes new events a
-page per transaction and, at most once per DEALS_LOG_CHECKPOINT_INTERVAL and only when the tree grew, signs a
+page per transaction and, at most once per DEALS_LEDGER_CHECKPOINT_INTERVAL and only when the tree grew, signs a
 checkpoint. The others wait to take over.
+
+Without a signing key (PostgreSQL, DEALS_LEDGER_SIGNING_KEY unset) the tree is kept all the same: turning signing
+on later signs the tree as it stands. A new key is recorded in the store's list of keys when the follower starts,
+with the tree size it takes over at, and signs a checkpoint at once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import threading
 import time
 
-from service.ledger.keys import LogKey
+from service.ledger.keys import UNSIGNED, LogKey
 from service.ledger.leaves import log_page
 from service.ledger.merkle import range_hash, range_keys
 from service.ledger.note import Checkpoint, sign
@@ -37,23 +41,69 @@ def extend(app: object, store: LedgerStore, page: int = 2000) -> int:
     return len(leaves)
 
 
-def cut(store: LedgerStore, key: LogKey) -> StoredCheckpoint | None:
-    """Sign a checkpoint of the whole tree if it grew since the last one."""
+def cut(store: LedgerStore, key: LogKey, resign: bool = False) -> StoredCheckpoint | None:
+    """Sign a checkpoint of the whole tree if it grew since the last one (resign: or if the latest one is of the
+    whole tree, sign it again, with a key that has just taken over)."""
     size, _ = store.size()
     latest = store.latest_checkpoint()
-    if size == 0 or (latest is not None and latest.tree_size >= size):
+    if size == 0 or (latest is not None and latest.tree_size > size):
+        return None
+    if latest is not None and latest.tree_size == size and not resign:
         return None
     root = root_of(store, size)
     note = sign(Checkpoint(key.origin, size, root), key.origin, key.private)
     checkpoint = StoredCheckpoint(size, root, note, time.time())
-    store.add_checkpoint(checkpoint)
+    if latest is not None and latest.tree_size == size:
+        store.replace_checkpoint(checkpoint)
+    else:
+        store.add_checkpoint(checkpoint)
     return checkpoint
+
+
+def take_over(store: LedgerStore, key: LogKey) -> None:
+    """Record a key the log has not signed with yet, and sign the tree as it stands with it."""
+    kept = [verifier for verifier, _, _ in store.signing_keys()]
+    if key.verifier in kept:
+        return
+    size, _ = store.size()
+    store.add_signing_key(key.verifier, size, time.time())
+    if kept:
+        log.warning("the log's signing key changed: %s signs from tree size %s on; the keys it replaces stay "
+                    "listed at GET /log/keys, so checkpoints they signed still verify", key.verifier, size)
+    cut(store, key, resign=True)
+
+
+class CatchUp:
+    """Says how far the tree is when it has much of the log to hash (a log kept before the ledger was on)."""
+
+    EVERY = 5.0  # seconds between two progress lines
+    FAR = 1_000  # events behind that make it worth saying
+
+    def __init__(self, app: object, store: LedgerStore) -> None:
+        self.head = app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+        _, position = store.size()
+        self.active = self.head - position > self.FAR
+        self.said = time.monotonic()
+        if self.active:
+            log.info("the log's tree is catching up: %s events to hash, from position %s", self.head - position,
+                     position + 1)
+
+    def progressed(self, store: LedgerStore, added: int) -> None:
+        if not self.active:
+            return
+        size, position = store.size()
+        if not added or position >= self.head:
+            log.info("the log's tree caught up: %s leaves, to position %s", size, position)
+            self.active = False
+        elif time.monotonic() - self.said >= self.EVERY:
+            self.said = time.monotonic()
+            log.info("the log's tree is catching up: position %s of %s (%s leaves)", position, self.head, size)
 
 
 class Following:
     """The work under the lock: a thread that hashes and cuts until stopped."""
 
-    def __init__(self, settings: Settings, key: LogKey, poll: float = 0.1) -> None:
+    def __init__(self, settings: Settings, key: LogKey | None, poll: float = 0.1) -> None:
         from service.application import DealsApplication
 
         self.settings, self.key, self.poll = settings, key, poll
@@ -67,10 +117,15 @@ class Following:
     def _run(self) -> None:
         last_cut = 0.0
         try:
+            if self.key is not None:
+                take_over(self.store, self.key)
+            catching_up = CatchUp(self.app, self.store)
             while not self._stop.is_set():
                 added = extend(self.app, self.store)
+                catching_up.progressed(self.store, added)
                 now = time.monotonic()
-                if now - last_cut >= self.settings.log_checkpoint_interval and cut(self.store, self.key):
+                if (self.key is not None and now - last_cut >= self.settings.ledger_checkpoint_interval
+                        and cut(self.store, self.key)):
                     last_cut = now
                 if not added:
                     self._stop.wait(self.poll)
@@ -89,19 +144,20 @@ class Following:
 
 
 class LedgerWorker:
-    """The background component (service/background.py); does nothing without DEALS_LOG_SIGNING_KEY."""
+    """The background component (service/background.py); does nothing with DEALS_LEDGER=off."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.key = LogKey.from_settings(settings)
-        self.exclusive = Exclusive(lock_for(settings, NAME), self._start, NAME) if self.key else None
+        self.key = LogKey.from_settings(settings) if settings.ledger else None
+        self.exclusive = Exclusive(lock_for(settings, NAME), self._start, NAME) if settings.ledger else None
 
     def _start(self) -> Following:
-        assert self.key is not None
         return Following(self.settings, self.key)
 
     def start(self) -> None:
         if self.exclusive is not None:
+            if self.key is None:
+                log.warning(UNSIGNED)
             self.exclusive.start()
 
     def stop(self) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain import DealEvent
-from service.api.event_json import event_json
+from service.api.event_json import event_body, with_position
 from service.ledger.canonical import canonical, item_leaf_hash
 from service.ledger.merkle import leaf_hash
 
@@ -30,7 +30,7 @@ def event_leaf_hash(app: DealsApplication, stored: StoredEvent, position: int, s
             raise
         return UNREADABLE
     if isinstance(event, DealEvent):
-        return item_leaf_hash(event_json(event, position))
+        return item_leaf_hash(with_position(event_body(event), position))
     # Not a deal's event (none are stored today): its place and type still go in the log.
     return leaf_hash(canonical({"position": position, "topic": stored.topic}))
 

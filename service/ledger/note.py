@@ -37,8 +37,13 @@ def verifier_key(name: str, key: Ed25519PrivateKey) -> str:
     return f"{name}+{key_id(name, public).hex()}+{base64.b64encode(ED25519 + public).decode()}"
 
 
+def key_id_of(verifier: str) -> str:
+    """The hex key id inside a verifier key `<name>+<hex key id>+<key>`."""
+    return verifier.split("+", 2)[1]
+
+
 def new_signing_key() -> str:
-    """A new Ed25519 private key (its 32-byte seed) in base64, for DEALS_LOG_SIGNING_KEY."""
+    """A new Ed25519 private key (its 32-byte seed) in base64, for DEALS_LEDGER_SIGNING_KEY."""
     from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
 
     raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
@@ -48,7 +53,7 @@ def new_signing_key() -> str:
 def load_signing_key(text: str) -> Ed25519PrivateKey:
     raw = base64.b64decode(text.strip(), validate=True)
     if len(raw) != 32:
-        raise ValueError("DEALS_LOG_SIGNING_KEY must be a 32-byte Ed25519 seed in base64 (`deals keys signing`)")
+        raise ValueError("DEALS_LEDGER_SIGNING_KEY must be a 32-byte Ed25519 seed in base64 (`deals keys signing`)")
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 

@@ -38,12 +38,12 @@ def _within(store: LedgerStore, tree_size: int, name: str) -> None:
 
 
 def inclusion(store: LedgerStore, position: int, tree_size: int | None = None) -> InclusionProof:
-    """The proof that the event at `position` is in the tree of `tree_size` leaves (default: the latest checkpoint)."""
+    """The proof that the event at `position` is in the tree of `tree_size` leaves (default: the latest checkpoint,
+    else the whole tree)."""
     if tree_size is None:
         latest = store.latest_checkpoint()
-        if latest is None:
-            raise ProofRefused(503, "no_checkpoint", "no checkpoint has been cut yet")
-        tree_size = latest.tree_size
+        # Unsigned (no key signs this log's checkpoints) or none cut yet: the tree as it stands.
+        tree_size = latest.tree_size if latest is not None else store.size()[0]
     _within(store, tree_size, "tree_size")
     found = store.leaf_at(position)
     if found is None:

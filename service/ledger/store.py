@@ -3,7 +3,8 @@
 - leaves (leaf_index, position, deal_id, version): which event each leaf is (positions may skip numbers on
   PostgreSQL, where a rolled-back insert uses up sequence values, so a leaf's index is its rank in the feed);
 - nodes (level, idx, hash): every complete subtree, level 0 being the leaf hashes (merkle.py);
-- checkpoints (tree_size, root, note, cut_at): every signed checkpoint cut, kept.
+- checkpoints (tree_size, root, note, cut_at): every signed checkpoint cut, kept (a rotation re-signs the latest);
+- keys (verifier, from_tree_size, added_at): every key the log has signed with, and the tree size it took over at.
 
 On SQLite these live in a file of their own beside the events (deals.ledger.db), so hashing never takes the
 events' write lock; on PostgreSQL they are ledger_* tables in the same schema. Only the process holding the
@@ -45,11 +46,11 @@ class LedgerStore:
         self._conn: Any = None
         if self.postgres:
             schema = settings.postgres_schema
-            self.leaves, self.nodes, self.checkpoints = (f'"{schema}".ledger_{t}' for t in
-                                                         ("leaves", "nodes", "checkpoints"))
+            self.leaves, self.nodes, self.checkpoints, self.keys_table = (
+                f'"{schema}".ledger_{t}' for t in ("leaves", "nodes", "checkpoints", "keys"))
             self._url = settings.database_url
         else:
-            self.leaves, self.nodes, self.checkpoints = "leaves", "nodes", "checkpoints"
+            self.leaves, self.nodes, self.checkpoints, self.keys_table = "leaves", "nodes", "checkpoints", "keys"
             self._path = settings.sqlite_file("ledger")
         self._create()
 
@@ -81,12 +82,16 @@ class LedgerStore:
                 raise
 
     @contextmanager
-    def _read(self) -> Iterator[Any]:
+    def _read(self, snapshot: bool = False) -> Iterator[Any]:
+        """A read transaction; with snapshot=True, every statement in it sees the same snapshot (SQLite's read
+        transactions always do; PostgreSQL needs REPEATABLE READ)."""
         with self._lock:
             conn = self._connection()
             if self.postgres:
                 try:
                     with conn.cursor() as cur:
+                        if snapshot:
+                            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                         yield _Cursor(cur, True)
                 finally:
                     conn.rollback()
@@ -114,6 +119,8 @@ class LedgerStore:
             f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
             f"CREATE TABLE IF NOT EXISTS {self.checkpoints} (tree_size bigint PRIMARY KEY, root {blob} NOT NULL, "
             "note text NOT NULL, cut_at double precision NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.keys_table} (verifier text PRIMARY KEY, from_tree_size bigint NOT NULL, "
+            "added_at double precision NOT NULL)",
         ]
         if self.postgres:
             from service.storage.pg_tables import TABLE_CREATION_LOCK
@@ -135,8 +142,11 @@ class LedgerStore:
     def size(self) -> tuple[int, int]:
         """(leaves in the tree, the position of the last one; 0 for none)."""
         with self._read() as c:
-            c.execute(f"SELECT leaf_index, position FROM {self.leaves} ORDER BY leaf_index DESC LIMIT 1")
-            row = c.fetchone()
+            return self._size(c)
+
+    def _size(self, c: Any) -> tuple[int, int]:
+        c.execute(f"SELECT leaf_index, position FROM {self.leaves} ORDER BY leaf_index DESC LIMIT 1")
+        row = c.fetchone()
         return (0, 0) if row is None else (row[0] + 1, row[1])
 
     def append(self, old_size: int, leaves: Sequence[tuple[int, UUID, int, bytes]]) -> int:
@@ -174,12 +184,15 @@ class LedgerStore:
             row = c.fetchone()
         return None if row is None else (row[0], bytes(row[1]))
 
-    def deal_leaves(self, deal_id: UUID) -> list[Leaf]:
-        with self._read() as c:
+    def deal_leaves(self, deal_id: UUID) -> tuple[list[Leaf], tuple[int, int]]:
+        """The deal's leaves and the tree's size (as size() gives it), read in one snapshot: a leaf the follower
+        adds meanwhile is in neither or in both."""
+        with self._read(snapshot=True) as c:
             c.execute(f"SELECT l.leaf_index, l.position, l.deal_id, l.version, n.hash FROM {self.leaves} AS l "
                       f"JOIN {self.nodes} AS n ON n.level = 0 AND n.idx = l.leaf_index WHERE l.deal_id = ? "
                       "ORDER BY l.version, l.leaf_index", (self._deal(deal_id),))
-            return [self._leaf(row) for row in c.fetchall()]
+            leaves = [self._leaf(row) for row in c.fetchall()]
+            return leaves, self._size(c)
 
     def leaves_page(self, after_index: int, limit: int) -> list[Leaf]:
         """Leaves with index > after_index (-1 for the first), in order."""
@@ -210,6 +223,25 @@ class LedgerStore:
             c.execute(f"SELECT tree_size, root, note, cut_at FROM {self.checkpoints} WHERE tree_size < ? "
                       "ORDER BY tree_size DESC LIMIT ?", (2**63 - 1 if before is None else before, limit))
             return [StoredCheckpoint(s, bytes(r), n, t) for s, r, n, t in c.fetchall()]
+
+    def replace_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Re-sign the checkpoint of a tree size (a new key took over and the log has not grown since)."""
+        with self._tx() as c:
+            c.execute(f"UPDATE {self.checkpoints} SET note = ?, cut_at = ? WHERE tree_size = ?",
+                      (checkpoint.note, checkpoint.cut_at, checkpoint.tree_size))
+
+    # ---- signing keys ---------------------------------------------------------------------------
+
+    def signing_keys(self) -> list[tuple[str, int, float]]:
+        """(verifier key, the tree size it took over at, when), oldest first: the last is the current one."""
+        with self._read() as c:
+            c.execute(f"SELECT verifier, from_tree_size, added_at FROM {self.keys_table} "
+                      "ORDER BY added_at, from_tree_size")
+            return [(v, size, at) for v, size, at in c.fetchall()]
+
+    def add_signing_key(self, verifier: str, from_tree_size: int, added_at: float) -> None:
+        with self._tx() as c:
+            c.execute(f"INSERT INTO {self.keys_table} VALUES (?,?,?)", (verifier, from_tree_size, added_at))
 
     def checkpoint_of(self, tree_size: int) -> StoredCheckpoint | None:
         with self._read() as c:

@@ -58,12 +58,16 @@ def _stored_events(app: DealsApplication, deal_id: UUID) -> dict[int, tuple[int,
 
 def verify_deal(app: DealsApplication, store: LedgerStore, deal_id: UUID,
                 checkpoint: StoredCheckpoint | None = None) -> DealReport | None:
-    """None when the deal has neither stored events nor leaves."""
+    """None when the deal has neither stored events nor leaves.
+
+    The leaves and the tree's size are read first, in one snapshot, and the stored events after them: every
+    leaf's event was committed before the leaf, so an untouched deal has them all, and events past the last
+    leaf (written since) are not yet the tree's business. Read the other way round, a deal written meanwhile
+    would look tampered with."""
+    leaves, (_, last_position) = store.deal_leaves(deal_id)
     stored = _stored_events(app, deal_id)
-    leaves = store.deal_leaves(deal_id)
     if not stored and not leaves:
         return None
-    _, last_position = store.size()
     report = DealReport(deal_id, max(stored, default=0))
     seen: set[int] = set()
     for _, position, _, version, leaf in leaves:
@@ -128,10 +132,11 @@ def _events(app: DealsApplication, page: int) -> Iterator[tuple[int, UUID, int, 
         after = rows[-1][0]
 
 
-def _leaves(store: LedgerStore, page: int) -> Iterator[tuple[int, int, UUID, int, bytes]]:
+def _leaves(store: LedgerStore, page: int, size: int) -> Iterator[tuple[int, int, UUID, int, bytes]]:
+    """The first `size` leaves: those the follower adds while the log is re-hashed are left for the next time."""
     after = -1
-    while True:
-        rows = store.leaves_page(after, page)
+    while after + 1 < size:
+        rows = [row for row in store.leaves_page(after, page) if row[0] < size]
         yield from rows
         if len(rows) < page:
             return
@@ -141,15 +146,15 @@ def _leaves(store: LedgerStore, page: int) -> Iterator[tuple[int, int, UUID, int
 def verify_log(app: DealsApplication, store: LedgerStore, checkpoints: list[tuple[str, Checkpoint]],
                progress: Callable[[int], None] = lambda position: None, page: int = 5000) -> LogReport:
     """Re-hash the whole stored log against the tree's leaves, and its roots against each (name, checkpoint)."""
-    report = LogReport(tree_size=store.size()[0])
-    last_leaf_position = store.size()[1]
+    report = LogReport()
+    report.tree_size, last_leaf_position = store.size()
     wanted = {cp.tree_size: (name, cp) for name, cp in checkpoints}
     roots: dict[int, bytes] = {}
     builder = RootBuilder()
     gone: dict[tuple[UUID, int], int] = {}  # leaves without their event: (deal, version) -> position
     extra: dict[tuple[UUID, int], int] = {}  # events at positions the tree passed without them
     edited: list[Problem] = []
-    leaves = _leaves(store, page)
+    leaves = _leaves(store, page, report.tree_size)
     leaf = next(leaves, None)
     for position, deal_id, version, digest in _events(app, page):
         report.events += 1

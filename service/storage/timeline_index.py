@@ -19,7 +19,7 @@ from eventsourcing.persistence import Mapper, Notification, StoredEvent
 
 from domain.events import DealEvent
 from domain.timeline import corrected_occurred_at, target_of
-from service.api.event_json import FINGERPRINT, event_body, with_position
+from service.api.event_json import FINGERPRINT, event_body, with_leaf_hash, with_position
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -84,7 +84,7 @@ def feed_rows(stored_events: Sequence[StoredEvent], positions: Sequence[int] | N
     if not positions:
         return []
     return [
-        (position, FINGERPRINT, with_position(s.feed_body, position))
+        (position, FINGERPRINT, with_leaf_hash(with_position(s.feed_body, position)))
         for s, position in zip(stored_events, positions, strict=True)
         if isinstance(s, IndexedStoredEvent) and s.feed_body is not None
     ]

@@ -18,8 +18,8 @@ ORIGIN = "deals.test/log"
 
 
 def with_ledger(settings: Settings, **changes: Any) -> Settings:
-    return settings.model_copy(update={"log_signing_key": SecretStr(KEY), "log_origin": ORIGIN,
-                                       "log_checkpoint_interval": 0.05, **changes})
+    return settings.model_copy(update={"ledger_signing_key": SecretStr(KEY), "ledger_origin": ORIGIN,
+                                       "ledger_checkpoint_interval": 0.05, **changes})
 
 
 def wait_for_checkpoint(client: TestClient, size: int, timeout: float = 20.0) -> str:

@@ -85,7 +85,10 @@ def test_a_tree_size_beyond_the_log_is_a_4xx_problem(served: TestClient) -> None
 def test_an_untouched_deal_verifies(served: TestClient) -> None:
     deal_id, events = story(served)
     body = served.get(f"/deals/{deal_id}/verify").json()
+    key_id = served.get("/log/key").text.strip().split("+")[1]
+    checkpoint = body.pop("checkpoint")
     assert body == {"deal_id": deal_id, "intact": True, "version": events[-1]["version"], "problems": []}
+    assert checkpoint["key_id"] == key_id and checkpoint["tree_size"] >= events[-1]["position"]
 
 
 def _problems(client: TestClient, deal_id: str) -> dict[int, str]:
@@ -126,10 +129,12 @@ def test_moved_events_are_caught(served: TestClient, ledger_settings: Settings) 
     assert sorted(problems) == [7, 8] and all(reason.startswith("moved") for reason in problems.values())
 
 
-def test_without_a_signing_key_the_log_answers_503(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
+def test_with_the_ledger_off_the_log_answers_404_log_off(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"ledger": False}))) as client:
         response = client.get("/log/checkpoint")
+        verified = client.get(f"/deals/{record_story(client)}/verify")
     assert response.status_code == 404 and response.json()["code"] == "log_off"
+    assert verified.status_code == 404 and verified.json()["code"] == "log_off"
 
 
 def test_with_encryption_at_rest_the_plaintext_is_hashed_and_tampering_caught(settings: Settings) -> None:

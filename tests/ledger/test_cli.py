@@ -21,7 +21,7 @@ from tests.ledger.helpers import KEY, ORIGIN, Tamper, wait_for_checkpoint, with_
 @pytest.fixture
 def configured(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     for name, value in (("DATABASE_URL", settings.database_url), ("POSTGRES_SCHEMA", settings.postgres_schema),
-                        ("LOG_SIGNING_KEY", KEY), ("LOG_ORIGIN", ORIGIN)):
+                        ("LEDGER_SIGNING_KEY", KEY), ("LEDGER_ORIGIN", ORIGIN)):
         monkeypatch.setenv(f"DEALS_{name}", value)
     get_settings.cache_clear()
     yield with_ledger(settings)

@@ -31,7 +31,7 @@ def recipe() -> str:
 @pytest.fixture
 def server(settings: Settings, tmp_path: Path) -> Iterator[ApiServer]:
     api = ApiServer(tmp_path / "api.log", database_url=settings.database_url, postgres_schema=settings.postgres_schema,
-                    log_signing_key=KEY, log_origin=ORIGIN, log_checkpoint_interval="0.1")
+                    ledger_signing_key=KEY, ledger_origin=ORIGIN, ledger_checkpoint_interval="0.1")
     api.start()
     try:
         yield api
