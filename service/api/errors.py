@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain import EVENT_CLASSES
 from domain import errors as de
@@ -99,11 +100,25 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid_request", f"{first['field']}: {first['reason']}", errors=errors)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     code = TITLES.get(exc.status_code, "error").lower().replace(" ", "_").replace("'", "")
-    return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(exc.status_code, code, detail, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes: Starlette's own 405 names only the first route's (a path with
+    GET, PATCH and DELETE in three routes would say `Allow: GET`). Only a 405 pays for asking every route."""
+    routes = request.app.router.routes
+    methods = {method for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+               if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -29,16 +29,25 @@ def verify(
         help="The verifier key to trust (GET /log/key); default: every key the log lists (GET /log/keys).")] = None,
 ) -> None:
     """Re-hash the stored log and name every deal and version that does not match it (exit 1)."""
+    from service.ledger.rehash import hashing_pool
+    from service.settings import get_settings
+
+    settings = get_settings()
+    # The whole log is re-hashed on every core, by workers forked before this process opens a connection.
+    with hashing_pool(settings, processes=1 if deal else None) as pool:
+        _verify(settings, pool, deal, checkpoint, key)
+
+
+def _verify(settings, pool, deal, checkpoint, key) -> None:  # type: ignore[no-untyped-def]
     from uuid import UUID
 
     from service.application import DealsApplication
     from service.ledger.note import BadNote, key_id_of
     from service.ledger.proofs import consistency
+    from service.ledger.rehash import rehashed
     from service.ledger.service import Ledger, LedgerOff, open_by_any
     from service.ledger.verify import Problem, verify_deal, verify_log
-    from service.settings import get_settings
 
-    settings = get_settings()
     try:
         ledger = Ledger(settings)
     except LedgerOff as error:
@@ -79,7 +88,8 @@ def verify(
             with Progress(TextColumn("re-hashing"), BarColumn(), MofNCompleteColumn(), TextColumn("position"),
                           TimeElapsedColumn(), console=console, transient=True) as progress:
                 task = progress.add_task("verify", total=head)
-                result = verify_log(app, ledger.store, signed, lambda p: progress.update(task, completed=p))
+                result = verify_log(app, ledger.store, signed, lambda p: progress.update(task, completed=p),
+                                    events=rehashed(app, pool))
             problems, counted = result.problems, result.events
             failures += result.failures
         seconds = time.perf_counter() - started

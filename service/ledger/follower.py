@@ -32,7 +32,10 @@ def root_of(store: LedgerStore, size: int) -> bytes:
     return range_hash(0, size, store.read_nodes(range_keys(0, size) if size else ()))
 
 
-def extend(app: object, store: LedgerStore, page: int = 2000) -> int:
+PAGE = 2000
+
+
+def extend(app: object, store: LedgerStore, page: int = PAGE) -> int:
     """Hash one page of new events into the tree; returns how many."""
     size, position = store.size()
     leaves = log_page(app, position, page)  # type: ignore[arg-type]
@@ -127,7 +130,7 @@ class Following:
                 if (self.key is not None and now - last_cut >= self.settings.ledger_checkpoint_interval
                         and cut(self.store, self.key)):
                     last_cut = now
-                if not added:
+                if added < PAGE:  # caught up: let the next events gather into one page, not one each
                     self._stop.wait(self.poll)
         except BaseException as error:
             log.exception("the ledger follower failed")

@@ -164,13 +164,24 @@ class LedgerStore:
 
     def _nodes(self, c: Any, keys: set[Node]) -> dict[Node, bytes]:
         found: dict[Node, bytes] = {}
+        if self.postgres and keys:  # one statement, one plan: an index lookup per key
+            wanted = sorted(keys)
+            c.execute(f"SELECT n.level, n.idx, n.hash FROM unnest(?::int[], ?::bigint[]) AS k(level, idx) "
+                      f"JOIN {self.nodes} AS n ON n.level = k.level AND n.idx = k.idx",
+                      ([k[0] for k in wanted], [k[1] for k in wanted]))
+            found.update({(level, i): bytes(h) for level, i, h in c.fetchall()})
         by_level: dict[int, list[int]] = {}
-        for level, index in keys:
+        for level, index in keys if not self.postgres else ():
             by_level.setdefault(level, []).append(index)
-        for level, indexes in by_level.items():
-            marks = ",".join("?" * len(indexes))
-            c.execute(f"SELECT idx, hash FROM {self.nodes} WHERE level = ? AND idx IN ({marks})", (level, *indexes))
-            found.update({(level, i): bytes(h) for i, h in c.fetchall()})
+        # SQLite: one statement for a proof's few dozen nodes, a branch per level so that each is an index lookup
+        # (a row-value IN is a full scan there).
+        levels = sorted(by_level.items())
+        for start in range(0, len(levels), 16):
+            chunk = levels[start:start + 16]
+            c.execute(" UNION ALL ".join(
+                f"SELECT level, idx, hash FROM {self.nodes} WHERE level = ? AND idx IN ({','.join('?' * len(ix))})"
+                for _, ix in chunk), [v for level, ix in chunk for v in (level, *ix)])
+            found.update({(level, i): bytes(h) for level, i, h in c.fetchall()})
         missing = keys - found.keys()
         if missing:
             raise LookupError(f"the ledger lacks nodes {sorted(missing)[:3]}")
@@ -194,13 +205,19 @@ class LedgerStore:
             leaves = [self._leaf(row) for row in c.fetchall()]
             return leaves, self._size(c)
 
-    def leaves_page(self, after_index: int, limit: int) -> list[Leaf]:
-        """Leaves with index > after_index (-1 for the first), in order."""
+    def leaves_page(self, after_index: int, limit: int, raw: bool = False) -> list[Any]:
+        """Leaves with index > after_index (-1 for the first), in order; raw: each deal id as its 16 bytes."""
+        deal = "uuid_send(l.deal_id)" if raw and self.postgres else "l.deal_id"  # PostgreSQL: its 16 bytes
         with self._read() as c:
-            c.execute(f"SELECT l.leaf_index, l.position, l.deal_id, l.version, n.hash FROM {self.leaves} AS l "
+            c.execute(f"SELECT l.leaf_index, l.position, {deal}, l.version, n.hash FROM {self.leaves} AS l "
                       f"JOIN {self.nodes} AS n ON n.level = 0 AND n.idx = l.leaf_index WHERE l.leaf_index > ? "
                       "ORDER BY l.leaf_index LIMIT ?", (after_index, limit))
-            return [self._leaf(row) for row in c.fetchall()]
+            rows = c.fetchall()
+        if not raw:
+            return [self._leaf(row) for row in rows]
+        if self.postgres:
+            return [(i, p, bytes(d), v, bytes(h)) for i, p, d, v, h in rows]
+        return [(i, p, bytes.fromhex(d.replace("-", "")), v, h) for i, p, d, v, h in rows]
 
     def _leaf(self, row: Sequence[Any]) -> Leaf:
         deal = row[2] if isinstance(row[2], UUID) else UUID(row[2])

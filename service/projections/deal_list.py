@@ -99,8 +99,10 @@ class RunningProjection:
         self.runner = runner
 
     def failed(self) -> bool:
-        if self.runner.is_interrupted.is_set():
-            return True
+        return self.runner.is_interrupted.is_set()
+
+    def wants_restart(self) -> bool:
+        """Far behind the log: a restart catches up in bulk (the designed path, not a failure)."""
         app = self.runner.app
         behind = (app.recorder.max_notification_id() or 0) - (self.runner.view.max_tracking_id(app.name) or 0)
         if behind > self.FAR_BEHIND:

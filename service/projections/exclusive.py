@@ -160,6 +160,10 @@ class Exclusive:
             return
         try:
             while not self._stopping.wait(self.check_interval):
+                if getattr(work, "wants_restart", lambda: False)():
+                    log.info("%s: restarting the work, as it asked (it is far behind and catches up in bulk)",
+                             self.name)
+                    return
                 if work.failed():
                     log.warning("%s: the work stopped or asked to be restarted; restarting it", self.name)
                     return

@@ -3,6 +3,7 @@ it, runs the work while holding it, hands over when stopped, and restarts work t
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -88,3 +89,42 @@ def test_the_component_runs_the_work_in_one_holder_and_hands_over_when_stopped(s
 
     assert log[:4] == ["a started", "a stopped", "b started", "b stopped"]
     assert log[4:] == ["b started", "b stopped"]
+
+
+class FarBehind(FakeWork):
+    """Work that asks to be restarted (a projection far behind, whose restart catches up in bulk)."""
+
+    def __init__(self, log: list[str], name: str) -> None:
+        super().__init__(log, name)
+        self.behind = threading.Event()
+
+    def wants_restart(self) -> bool:
+        return self.behind.is_set()
+
+
+def test_work_that_asks_for_a_restart_is_restarted_without_a_warning(
+        sqlite_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    log: list[str] = []
+    works: list[FarBehind] = []
+
+    def start() -> FarBehind:
+        works.append(FarBehind(log, "w"))
+        return works[-1]
+
+    caplog.set_level(logging.INFO, logger="service.projections.exclusive")
+    component = Exclusive(lock_for(sqlite_settings, "test-work"), start, "w", retry_interval=0.05,
+                          check_interval=0.05)
+    component.start()
+    try:
+        wait_for(lambda: works)
+        works[0].behind.set()  # the designed path: not a failure
+        wait_for(lambda: len(works) == 2)
+        asked = [r for r in caplog.records if "restarting the work, as it asked" in r.getMessage()]
+        assert asked and all(r.levelno == logging.INFO for r in asked)
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+        works[1].broken.set()  # a failure still says so
+        wait_for(lambda: len(works) == 3)
+        assert [r for r in caplog.records if r.levelno == logging.WARNING and "stopped" in r.getMessage()]
+    finally:
+        component.stop()
