@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = Field(False, description="Let webhook URLs reach loopback addresses (tests, local).")
     webhook_allow_private: bool = Field(False, description="Let webhook URLs reach private (RFC 1918, ULA) networks.")
 
+    test_fault: Literal["exit_after_commit"] | None = Field(
+        None, description="For tests only: exit_after_commit makes the process exit at once after committing a "
+        "write sent with an Idempotency-Key, before its answer is kept (the crash the key must survive)."
+    )
     ledger: bool = Field(
         True, description="Keep the tamper-evident log: a Merkle tree over every event, `verify`, proofs and "
         "checkpoints (service/ledger/). `off` keeps none (turning it on later hashes the whole log first)."

@@ -11,6 +11,12 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from domain.values import Authority, ConditionKind, DealStatus, Office, PartyKind, Role, Stance
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+# The largest integer a request may carry: well within the 64-bit columns of both databases, and exact as the float
+# FastAPI's OpenAPI models write bounds as (2**63 - 1 would be written as 2**63, a value no column holds).
+MAX_INT = 2**62
+Version = Annotated[int, Field(ge=1, le=MAX_INT)]
+Position = Annotated[int, Field(ge=1, le=MAX_INT)]
+VoteCount = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
@@ -193,9 +199,9 @@ class RatificationIn(EventIn):
 
 
 class Votes(Schema):
-    votes_for: Annotated[int, Field(ge=0)] | None = None
-    votes_against: Annotated[int, Field(ge=0)] | None = None
-    abstentions: Annotated[int, Field(ge=0)] | None = None
+    votes_for: VoteCount | None = None
+    votes_against: VoteCount | None = None
+    abstentions: VoteCount | None = None
 
 
 class RatificationSubmittedIn(RatificationIn):
@@ -295,27 +301,27 @@ class StatementRecordedIn(EventIn):
     quote: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     paraphrase: Text | None = None
     stance: Stance = Stance.NEUTRAL
-    about_version: Annotated[int, Field(ge=1)] | None = Field(None, description="The version of the event it is about.")
+    about_version: Version | None = Field(None, description="The version of the event it is about.")
     cameo_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,4}$")] | None = None
 
 
 class SourceAttachedIn(Schema):
     type: Literal["source_attached"]
     occurred_at: AwareDatetime | None = None
-    target_version: Annotated[int, Field(ge=1)]
+    target_version: Version
     source: SourceIn
 
 
 class EventCorrectedIn(EventIn):
     type: Literal["event_corrected"]
-    target_version: Annotated[int, Field(ge=1)]
+    target_version: Version
     corrected_fields: Annotated[dict[Short, Any], Field(min_length=1, max_length=20)]
     reason: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 
 
 class EventRetractedIn(EventIn):
     type: Literal["event_retracted"]
-    target_version: Annotated[int, Field(ge=1)]
+    target_version: Version
     reason: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 
 

@@ -23,7 +23,8 @@ HEADER = {
 
 
 def install_idempotency(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(IdempotencyMiddleware, ttl=timedelta(hours=settings.idempotency_ttl_hours))
+    app.add_middleware(IdempotencyMiddleware, ttl=timedelta(hours=settings.idempotency_ttl_hours),
+                       exit_after_commit=settings.test_fault == "exit_after_commit")
     add_openapi_hook(app, document)
 
 

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import AsyncIterator
@@ -71,9 +72,10 @@ def fingerprint(scope: Scope, body: bytes) -> str:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, ttl: timedelta) -> None:
+    def __init__(self, app: ASGIApp, ttl: timedelta, exit_after_commit: bool = False) -> None:
         self.app = app
         self.ttl = ttl
+        self.exit_after_commit = exit_after_commit
         self.last_purge = 0.0
         self._locks: dict[UUID, asyncio.Lock] = {}
         self._waiting: dict[UUID, int] = {}
@@ -130,6 +132,10 @@ class IdempotencyMiddleware:
         finally:
             CURRENT.reset(token)
         if 200 <= captured.status < 300:
+            if self.exit_after_commit:  # DEALS_TEST_FAULT: the crash between the commit and the kept answer
+                log.critical("DEALS_TEST_FAULT=exit_after_commit: exiting after the commit, before keeping the answer")
+                logging.shutdown()
+                os._exit(70)
             await anyio.to_thread.run_sync(self._keep, deals, claim, captured)
         elif claim.taken and await self._taken_by_twin(claim, deals, scope, receive, send):
             return

@@ -153,9 +153,16 @@ class LedgerStore:
         """Add leaves (position, deal_id, version, leaf_hash) after the first `old_size`; returns the new size."""
         with self._tx() as c:
             made = new_nodes(old_size, [leaf[3] for leaf in leaves], lambda keys: self._nodes(c, keys))
-            c.executemany(f"INSERT INTO {self.leaves} VALUES (?,?,?,?)",
-                          [(old_size + i, p, self._deal(d), v) for i, (p, d, v, _) in enumerate(leaves)])
-            c.executemany(f"INSERT INTO {self.nodes} VALUES (?,?,?)", [(lv, i, h) for (lv, i), h in made.items()])
+            rows = [(old_size + i, p, self._deal(d), v) for i, (p, d, v, _) in enumerate(leaves)]
+            nodes = [(lv, i, h) for (lv, i), h in made.items()]
+            if self.postgres and rows:  # a statement per table, not one per row
+                c.execute(f"INSERT INTO {self.leaves} SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::uuid[], "
+                          "?::bigint[])", [list(column) for column in zip(*rows, strict=True)])
+                c.execute(f"INSERT INTO {self.nodes} SELECT * FROM unnest(?::int[], ?::bigint[], ?::bytea[])",
+                          [list(column) for column in zip(*nodes, strict=True)])
+            else:
+                c.executemany(f"INSERT INTO {self.leaves} VALUES (?,?,?,?)", rows)
+                c.executemany(f"INSERT INTO {self.nodes} VALUES (?,?,?)", nodes)
         return old_size + len(leaves)
 
     def read_nodes(self, keys: Iterable[Node]) -> dict[Node, bytes]:

@@ -3,6 +3,7 @@ their limit with 414, and every string, list and page in the public contract has
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
+from service.api.schemas import MAX_INT
 from service.http.limits import MAX_QUERY_BYTES
 from service.security.openapi import operations
 from service.settings import Settings
@@ -84,7 +86,8 @@ def _bounded_string(schema: dict[str, Any]) -> bool:
 
 
 def bounds_missing(schema: dict[str, Any], components: dict[str, Any], where: str, seen: frozenset[str]) -> list[str]:
-    """Every string, list and map a client can send, without a bound on its size."""
+    """Every string, list and map a client can send without a bound on its size, and every integer without a
+    minimum and a maximum that both databases store."""
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
         if name in seen:
@@ -93,6 +96,10 @@ def bounds_missing(schema: dict[str, Any], components: dict[str, Any], where: st
     gaps = [g for key in ("anyOf", "oneOf", "allOf") for sub in schema.get(key, [])
             for g in bounds_missing(sub, components, where, seen)]
     kind = schema.get("type")
+    if kind == "integer" and not ("minimum" in schema and schema.get("maximum", MAX_INT + 1) <= MAX_INT):
+        gaps.append(f"{where}: integer without bounds a 64-bit signed column holds")
+    if kind == "integer" and not all(isinstance(schema.get(k, 0), int) for k in ("minimum", "maximum")):
+        gaps.append(f"{where}: integer bounds written as floats")
     if kind == "string" and not _bounded_string(schema):
         gaps.append(f"{where}: string without maxLength")
     if kind == "array":
@@ -118,12 +125,41 @@ def test_every_body_field_and_page_size_has_a_bound(small: TestClient) -> None:
         for content in op.get("requestBody", {}).get("content", {}).values():
             gaps += bounds_missing(content.get("schema", {}), components, f"{method} {path} body", frozenset())
         for param in op.get("parameters", []):
+            gaps += [g for g in bounds_missing(param["schema"], components, f"{method} {path} {param['in']} "
+                                               f"{param['name']}", frozenset()) if "integer" in g]
             if param["in"] == "query" and param["name"] in ("limit", "page_size"):
                 pages += 1
                 if "maximum" not in param["schema"]:
                     gaps.append(f"{method} {path}: {param['name']} without maximum")
     assert pages >= 2
     assert gaps == []
+
+
+def test_an_integer_past_its_bound_is_a_422_naming_it_and_the_largest_is_no_500(settings: Settings) -> None:
+    local = settings.model_copy(update={"run_background": False, "webhook_allow_loopback": True})
+    with TestClient(create_app(local)) as client:
+        endpoint = client.post("/webhooks", json={"url": "http://127.0.0.1:9/hook"}).json()["id"]
+        deal = client.post("/deals", json={"title": "t", "parties": [
+            {"party_id": "US", "name": "United States", "roles": ["proposer"]}]}).json()["deal_id"]
+        past, largest = MAX_INT + 1, MAX_INT
+        cases = [
+            ("POST", f"/webhooks/{endpoint}/recover", {"json": {"from_position": "{n}"}}, "from_position"),
+            ("GET", f"/webhooks/{endpoint}/deliveries/{{n}}", {}, "delivery_id"),
+            ("POST", f"/deals/{deal}/events", {"json": {"type": "statement_recorded", "quote": "q",
+                                                         "speaker": {"title": "aide"}, "about_version": "{n}"}},
+             "about_version"),
+            ("GET", "/log/checkpoints?before={n}", {}, "before"),
+            ("GET", f"/deals/{deal}/diff?from={{n}}", {}, "from"),
+        ]
+        for method, url, kwargs, field in cases:
+            for n in (past, largest):
+                body = json.loads(json.dumps(kwargs.get("json", {})).replace('"{n}"', str(n)))
+                response = client.request(method, url.replace("{n}", str(n)), **({"json": body} if kwargs else {}))
+                if n == past:
+                    assert response.status_code == 422, (url, response.text)
+                    assert field in response.text, (url, response.text)
+                else:
+                    assert response.status_code < 500, (url, n, response.text)
 
 
 def test_the_body_limit_is_documented_on_writes(small: TestClient) -> None:

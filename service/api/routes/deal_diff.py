@@ -40,9 +40,9 @@ DIFF_EXAMPLE = {
 def read_diff(
     deal_id: UUID,
     app: AppDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, le=2**63 - 1, description="The earlier version.",
+    from_version: Annotated[int, Query(alias="from", ge=1, le=schemas.MAX_INT, description="The earlier version.",
                                        openapi_examples={"before the withholding": {"value": 7}})],
-    to_version: Annotated[int | None, Query(alias="to", ge=1, le=2**63 - 1, description="The later version "
+    to_version: Annotated[int | None, Query(alias="to", ge=1, le=schemas.MAX_INT, description="The later version "
                                             "(default: the current one).",
                                             openapi_examples={"after the first condition": {"value": 9}})] = None,
 ) -> dict:

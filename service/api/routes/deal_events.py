@@ -72,7 +72,7 @@ def read_history(
     deal_id: UUID,
     app: AppDep,
     settings: SettingsDep,
-    after_version: Annotated[int, Query(ge=0, le=2**63 - 1, description="In version order: start after it.")] = 0,
+    after_version: Annotated[int, Query(ge=0, le=schemas.MAX_INT, description="In version order: start after it.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     types: Annotated[
         list[str] | None,

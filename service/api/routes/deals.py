@@ -70,7 +70,7 @@ def read_deal(
         int | None,
         Query(
             ge=1,
-            le=2**63 - 1,
+            le=schemas.MAX_INT,
             description="The deal after its Nth event.",
             openapi_examples={"after the withholding": {"value": 8}},
         ),

@@ -39,7 +39,7 @@ PAGE_HEADERS = {
     "Deals-Has-More": {"description": "has_more, as true or false.", "schema": {"type": "string"}},
 }
 
-After = Annotated[int, Query(ge=0, le=2**63 - 1, description="Start after this position (0: from the beginning).",
+After = Annotated[int, Query(ge=0, le=schemas.MAX_INT, description="Start after this position (0: from the beginning).",
                              openapi_examples={"from the beginning": {"value": 0}, "after position 8": {"value": 8}})]
 Types = Annotated[list[str] | None, Query(alias="type", description="Only events of these types (repeatable).",
                                           openapi_examples={"signing": {"value": ["signing_withheld"]}})]

@@ -64,7 +64,7 @@ def read_checkpoint(request: Request) -> Response:
 
 
 @router.get("/log/checkpoints")
-def list_checkpoints(request: Request, before: Annotated[int | None, Query(ge=1)] = None,
+def list_checkpoints(request: Request, before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
     """Every checkpoint cut, newest first: pass `before` (a tree size) to read older ones."""
     try:

@@ -17,6 +17,7 @@ from domain.errors import InvalidValue
 from service.api.errors import responses
 from service.api.feed import FeedReader
 from service.api.routes.feed import Types, feed_reader
+from service.api.schemas import MAX_INT
 from service.application import DealNotFound
 from service.replay.history import topics_of
 from service.replay.notifier import CommitNotifier
@@ -39,7 +40,7 @@ STREAM_RESPONSES = {
 }
 StreamAfter = Annotated[
     int | None,
-    Query(ge=0, le=2**63 - 1, description="Start after this position (default: only events committed from now on).",
+    Query(ge=0, le=MAX_INT, description="Start after this position (default: only events committed from now on).",
           openapi_examples={"from the beginning": {"value": 0}}),
 ]
 LastEventId = Annotated[

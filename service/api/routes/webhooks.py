@@ -6,10 +6,11 @@ import json
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from service.api.deps import AppDep
 from service.api.errors import responses
+from service.api.schemas import MAX_INT
 from service.idempotency.context import keep_instead
 from service.webhooks import examples as ex
 from service.webhooks import schemas as s
@@ -24,6 +25,7 @@ def get_webhooks(request: Request) -> Webhooks:
 
 
 WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_INT, description="The delivery's id (from its endpoint's list).")]
 
 
 def documented(*statuses: int, example: Any = None, code: int = 200) -> dict[int | str, dict[str, Any]]:
@@ -139,14 +141,14 @@ def list_webhook_deliveries(
 
 @router.get("/{endpoint_id}/deliveries/{delivery_id}", response_model=s.DeliveryOut,
             responses=documented(404, example=ex.DELIVERY_OUT))
-def read_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: WebhooksDep) -> dict:
+def read_webhook_delivery(endpoint_id: UUID, delivery_id: DeliveryId, webhooks: WebhooksDep) -> dict:
     """One delivery with all its attempts."""
     return delivery_out(webhooks.delivery(endpoint_id, delivery_id))
 
 
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/retry", status_code=status.HTTP_202_ACCEPTED,
              response_model=s.DeliveryOut, responses=documented(404, example=ex.DELIVERY_OUT, code=202))
-def retry_webhook_delivery(endpoint_id: UUID, delivery_id: int, webhooks: WebhooksDep) -> dict:
+def retry_webhook_delivery(endpoint_id: UUID, delivery_id: DeliveryId, webhooks: WebhooksDep) -> dict:
     """Send the delivery again, whatever its state (same webhook-id, same body), in its turn in its deal's queue."""
     return delivery_out(webhooks.retry(endpoint_id, delivery_id))
 
