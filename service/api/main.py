@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from service import __version__
 from service.api.docs import install_docs
 from service.api.errors import install_error_handlers
+from service.api.links import document_links
 from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, log, projections, streams
 from service.api.routes import timeline as timeline_page
 from service.api.routes import webhooks as webhook_routes
@@ -20,6 +21,7 @@ from service.idempotency.install import install_idempotency
 from service.observability.install import install_observability
 from service.projections.read_models import ReadModels
 from service.security.install import install_auth
+from service.security.openapi import add_openapi_hook
 from service.settings import Settings, get_settings
 from service.webhooks.service import Webhooks
 
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
+    add_openapi_hook(app, document_links)
     app.include_router(deal_list.router)
     app.include_router(deals.router)
     app.include_router(deal_events.router)

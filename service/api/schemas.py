@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from domain.values import Authority, ConditionKind, DealStatus, Office, PartyKind, Role, Stance
 
@@ -34,7 +35,19 @@ def _fits_utc(value: datetime) -> datetime:
     return value
 
 
-UtcTime = Annotated[AwareDatetime, AfterValidator(_fits_utc)]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc3339_text(value: object) -> object:
+    """A time is RFC 3339 text with its offset, as the schema says (`format: date-time`): pydantic would also read
+    a number, or a string of digits, as seconds since 1970, which no client here means."""
+    if isinstance(value, int | float) or (isinstance(value, str) and not _RFC3339.match(value)):
+        raise ValueError("must be an RFC 3339 date-time with its offset, e.g. 2025-02-16T10:00:00+01:00")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+UtcTime = Annotated[Time, AfterValidator(_fits_utc)]
 
 
 class Schema(BaseModel):
@@ -46,11 +59,11 @@ class SourceIn(Schema):
 
     url: Url
     publisher: Name | None = None
-    published_at: AwareDatetime | None = None
+    published_at: Time | None = None
 
 
 class EventIn(Schema):
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Time | None = Field(
         None, description="When it happened in the world, with its offset. Defaults to now."
     )
     sources: Annotated[list[SourceIn], Field(max_length=50)] = []
@@ -109,7 +122,7 @@ class ProposalTenderedIn(EventIn):
     venue: Name | None = None
     counter_to: Id | None = None
     supersedes: Id | None = None
-    respond_by: AwareDatetime | None = None
+    respond_by: Time | None = None
     document_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
@@ -149,7 +162,7 @@ class CounterProposalAnnouncedIn(EventIn):
     type: Literal["counter_proposal_announced"]
     by_party: Id
     counter_to: Id | None = Field(None, description="Defaults to the proposal on the table.")
-    expected_by: AwareDatetime | None = None
+    expected_by: Time | None = None
     summary: Text | None = None
 
 
@@ -243,7 +256,7 @@ class IntentNotToBeBoundDeclaredIn(EndingIn):
 
 class DeadlineSetIn(EventIn):
     type: Literal["deadline_set"]
-    deadline_at: AwareDatetime
+    deadline_at: Time
     applies_to: Short | None = None
 
 
@@ -307,7 +320,7 @@ class StatementRecordedIn(EventIn):
 
 class SourceAttachedIn(Schema):
     type: Literal["source_attached"]
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Time | None = None
     target_version: Version
     source: SourceIn
 
@@ -374,7 +387,7 @@ class DealCreate(Schema):
     requires_ratification: bool = False
     tags: ShortList = []
     predecessor_deal_id: UUID | None = None
-    occurred_at: AwareDatetime | None = Field(None, description="When the deal was opened. Defaults to now.")
+    occurred_at: Time | None = Field(None, description="When the deal was opened. Defaults to now.")
     sources: Annotated[list[SourceIn], Field(max_length=50)] = []
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from service.http.body_limit import MAX_PATH_BYTES, MAX_QUERY_BYTES, BodyLimitMiddleware
+from service.http.text_schema import document_text_rules
 from service.security.openapi import add_openapi_hook, operations, problem_response
 from service.settings import Settings
 
@@ -20,6 +21,7 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
             if method in ("post", "put", "patch"):
                 op.setdefault("responses", {}).setdefault("413", problem_response(schema, 413))
         integer_bounds(schema)
+        document_text_rules(schema)
 
     add_openapi_hook(app, document)
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from domain.values import DealStatus
-from service.api.schemas import BallOut, EventOut, Position, Schema
+from service.api.schemas import BallOut, EventOut, Position, Schema, Time
 
 WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 Description = Annotated[str, StringConstraints(max_length=500)]
@@ -140,7 +140,7 @@ class RecoverIn(Schema):
     """Re-send every event from a position (or a time) on: give exactly one of `from_position` and `since`."""
 
     from_position: Position | None = None
-    since: AwareDatetime | None = Field(None, description="Start at the first event recorded at or after this time.")
+    since: Time | None = Field(None, description="Start at the first event recorded at or after this time.")
     until_position: Position | None = Field(None, description="Last position to re-send.")
     confirm: bool = Field(False, description="Needed when the recover would queue more than "
                                              "DEALS_WEBHOOK_RECOVER_CONFIRM_ABOVE (1,000) deliveries; without it such "

@@ -6,7 +6,6 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from domain import Deal
 from service.api import mapping, schemas
@@ -76,14 +75,14 @@ def read_deal(
         ),
     ] = None,
     as_of: Annotated[
-        AwareDatetime | None,
+        schemas.Time | None,
         Query(
             description="The deal as it stood in the world then: events that occurred by this time.",
             openapi_examples={"Munich, 14 Feb 2025": {"value": "2025-02-14T23:59:59+01:00"}},
         ),
     ] = None,
     known_at: Annotated[
-        AwareDatetime | None,
+        schemas.Time | None,
         Query(
             description="The deal as the service knew it then: events recorded by this time (combines with as_of).",
             openapi_examples={"end of 2025": {"value": "2025-12-31T23:59:59Z"}},

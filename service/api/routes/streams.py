@@ -31,11 +31,22 @@ SSE_EXAMPLE = (
     '"position": 8, "type": "signing_withheld", "occurred_at": "2025-02-15T12:00:00+01:00", …}\n\n'
     ": keep-alive\n\n"
 )
+# One message of the stream (OpenAPI 3.1: the schema of an event stream describes each message).
+SSE_MESSAGE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's position in the feed."},
+        "event": {"type": "string", "enum": ["message"]},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "description": "The event, as one item of GET /events."},
+        "retry": {"type": "integer", "description": "Milliseconds to wait before reconnecting."},
+    },
+}
 STREAM_RESPONSES = {
     200: {
         "description": "`text/event-stream`: one message per event (`id:` its position, `data:` the event as in the "
         "feed), a `: keep-alive` comment when idle. Reconnect with Last-Event-ID to resume.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}, "example": SSE_EXAMPLE}},
+        "content": {"text/event-stream": {"schema": SSE_MESSAGE, "example": SSE_EXAMPLE}},
     },
 }
 StreamAfter = Annotated[
