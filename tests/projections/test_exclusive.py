@@ -103,7 +103,7 @@ class FarBehind(FakeWork):
 
 
 def test_work_that_asks_for_a_restart_is_restarted_without_a_warning(
-        sqlite_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     log: list[str] = []
     works: list[FarBehind] = []
 
@@ -112,7 +112,7 @@ def test_work_that_asks_for_a_restart_is_restarted_without_a_warning(
         return works[-1]
 
     caplog.set_level(logging.INFO, logger="service.projections.exclusive")
-    component = Exclusive(lock_for(sqlite_settings, "test-work"), start, "w", retry_interval=0.05,
+    component = Exclusive(lock_for(settings, "test-work"), start, "w", retry_interval=0.05,
                           check_interval=0.05)
     component.start()
     try:

@@ -10,7 +10,7 @@ import pytest
 
 from service.settings import Settings
 from tests.postgres import fresh_schema, require_postgres
-from tests.reliability.figures import REPORTED, Figures
+from tests.reliability.figures import Figures
 from tests.reliability.servers import SPAWNED
 
 SMALL_POOL = {"pool_size": "2", "pool_max_overflow": "4"}
@@ -65,8 +65,7 @@ def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
     result = Figures(request.node.nodeid.split("::", 1)[-1])
     yield result
     if result.values:
-        request.node.user_properties.extend(result.values.items())
-        REPORTED.append(result)
+        request.node.user_properties.extend(result.values.items())  # the terminal summary prints them
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-REPORTED: list[Figures] = []
-
 
 class Figures:
     def __init__(self, test: str) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.figures import REPORTED
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--long", action="store_true", default=False,
@@ -16,8 +14,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not REPORTED:
+    """From the test reports' user_properties, so the figures of tests run in xdist workers are printed too."""
+    lines: dict[str, str] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            properties = getattr(report, "user_properties", None)
+            if properties and getattr(report, "when", None) == "teardown":
+                test = report.nodeid.split("::", 1)[-1]
+                lines[test] = ", ".join(f"{k} {v}" for k, v in properties)
+    if not lines:
         return
     terminalreporter.section("reliability figures")
-    for figures in REPORTED:
-        terminalreporter.write_line(f"{figures.test}: {figures.line()}")
+    for test, line in sorted(lines.items()):
+        terminalreporter.write_line(f"{test}: {line}")
