@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Settings renamed, old name -> new name: the old names still work, with a DeprecationWarning.
+# Settings renamed, old name -> new name: the old names still work, with a deprecation warning (FutureWarning).
 RENAMED = {
     "DEALS_LOG_SIGNING_KEY": "DEALS_LEDGER_SIGNING_KEY",
     "DEALS_LOG_ORIGIN": "DEALS_LEDGER_ORIGIN",
@@ -152,8 +152,9 @@ class Settings(BaseSettings):
         set_names = {name.upper() for name in os.environ}
         for old, new in RENAMED.items():
             if old in set_names:
+                # FutureWarning: the deprecation category Python shows to an application's users by default.
                 warnings.warn(f"{old} is now called {new}; the old name will stop working in a later release",
-                              DeprecationWarning, stacklevel=2)
+                              FutureWarning, stacklevel=2)
         return data
 
     @field_validator("webhook_retry_schedule", mode="before")

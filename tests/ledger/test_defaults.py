@@ -151,7 +151,7 @@ def test_the_old_setting_names_still_work_with_a_deprecation_warning(monkeypatch
     monkeypatch.setenv("DEALS_LOG_SIGNING_KEY", KEY)
     monkeypatch.setenv("DEALS_LOG_ORIGIN", "old.example/log")
     monkeypatch.setenv("DEALS_LOG_CHECKPOINT_INTERVAL", "2.5")
-    with pytest.warns(DeprecationWarning) as warned:
+    with pytest.warns(FutureWarning) as warned:
         settings = Settings()
     said = " ".join(str(w.message) for w in warned)
     for new in ("DEALS_LEDGER_SIGNING_KEY", "DEALS_LEDGER_ORIGIN", "DEALS_LEDGER_CHECKPOINT_INTERVAL"):
@@ -160,5 +160,5 @@ def test_the_old_setting_names_still_work_with_a_deprecation_warning(monkeypatch
     assert (settings.ledger_origin, settings.ledger_checkpoint_interval) == ("old.example/log", 2.5)
 
     monkeypatch.setenv("DEALS_LEDGER_ORIGIN", "new.example/log")  # the new name wins over the old
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(FutureWarning):
         assert Settings().ledger_origin == "new.example/log"
