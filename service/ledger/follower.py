@@ -106,7 +106,7 @@ class CatchUp:
 class Following:
     """The work under the lock: a thread that hashes and cuts until stopped."""
 
-    def __init__(self, settings: Settings, key: LogKey | None, poll: float = 0.1) -> None:
+    def __init__(self, settings: Settings, key: LogKey | None, poll: float = 0.25) -> None:
         from service.application import DealsApplication
 
         self.settings, self.key, self.poll = settings, key, poll
