@@ -20,6 +20,7 @@ from service.settings import Settings
 if TYPE_CHECKING:
     from service.application import DealsApplication
 
+MAX_WORKERS = 8  # each opens a database connection; past a few the database is the bound anyway
 Row = tuple[int, bytes, int, bytes]  # (position, deal id's 16 bytes, version, leaf hash)
 _worker_app: Any = None
 
@@ -55,7 +56,7 @@ def _hashed(rows: Any) -> list[Row]:
 @contextmanager
 def hashing_pool(settings: Settings, processes: int | None = None) -> Iterator[Any]:
     """Worker processes for `rehashed` (None when there is one core: the caller hashes alone)."""
-    processes = processes or os.cpu_count() or 1
+    processes = processes or min(os.cpu_count() or 1, MAX_WORKERS)
     if processes < 2:
         yield None
         return
