@@ -44,6 +44,11 @@ def with_leaf_hash(item: bytes) -> bytes:
     return b'%s,"leaf_hash":"%s"}' % (item[:-1], base64.b64encode(item_leaf_hash(item)))
 
 
+def event_leaf_hash(event: DealEvent, position: int) -> str:
+    """The base64 leaf hash of the event's feed item at a position (what with_leaf_hash adds to it)."""
+    return base64.b64encode(item_leaf_hash(with_position(event_body(event), position))).decode()
+
+
 def event_body(event: DealEvent) -> bytes:
     """The event's JSON without its position (which is only known once the event is inserted)."""
     envelope = orjson.dumps(

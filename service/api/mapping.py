@@ -13,7 +13,7 @@ from domain import Deal, DealEvent
 from domain.errors import InvalidValue
 from domain.values import ConditionStatus, Party, Representative, Source, Speaker
 from service.api import schemas as s
-from service.api.event_json import ENVELOPE_FIELDS, event_id, event_json
+from service.api.event_json import ENVELOPE_FIELDS, event_id, event_leaf_hash
 from service.write.jobs import Command
 
 # Event type -> the Deal verb that records it.
@@ -179,14 +179,8 @@ def event_out(event: DealEvent, position: int | None = None) -> dict[str, Any]:
         "occurred_at": event.occurred_at,
         "recorded_at": event.timestamp,
         "data": event_data(event),
-        "leaf_hash": None if position is None else leaf_hash_b64(event, position),
+        "leaf_hash": None if position is None else event_leaf_hash(event, position),
     }
-
-
-def leaf_hash_b64(event: DealEvent, position: int) -> str:
-    """The event's leaf hash in the tamper-evident log: the hash of its feed item (api/event_json.py)."""
-    item = event_json(event, position)
-    return item[item.rindex(b'"leaf_hash":"') + 13:-2].decode()
 
 
 def deal_out(deal: Deal) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from service.ledger.leaves import log_page
+from service.ledger.leaves import event_leaf_hash, log_page
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,8 +47,6 @@ def _hash_range(bounds: tuple[int | None, int]) -> list[tuple[int, bytes, int, b
 
 
 def _hashed(rows: Any) -> list[Row]:
-    from service.ledger.leaves import event_leaf_hash
-
     return [(n.id, n.originator_id.bytes, n.originator_version, event_leaf_hash(_worker_app, n, n.id, False))
             for n in rows]
 

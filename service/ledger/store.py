@@ -170,28 +170,36 @@ class LedgerStore:
             return self._nodes(c, set(keys))
 
     def _nodes(self, c: Any, keys: set[Node]) -> dict[Node, bytes]:
-        found: dict[Node, bytes] = {}
-        if self.postgres and keys:  # one statement, one plan: an index lookup per key
-            wanted = sorted(keys)
-            c.execute(f"SELECT n.level, n.idx, n.hash FROM unnest(?::int[], ?::bigint[]) AS k(level, idx) "
-                      f"JOIN {self.nodes} AS n ON n.level = k.level AND n.idx = k.idx",
-                      ([k[0] for k in wanted], [k[1] for k in wanted]))
-            found.update({(level, i): bytes(h) for level, i, h in c.fetchall()})
+        found = self._pg_nodes(c, keys) if self.postgres else self._sqlite_nodes(c, keys)
+        missing = keys - found.keys()
+        if missing:
+            raise LookupError(f"the ledger lacks nodes {sorted(missing)[:3]}")
+        return found
+
+    def _pg_nodes(self, c: Any, keys: set[Node]) -> dict[Node, bytes]:
+        """One statement, one plan: an index lookup per key."""
+        if not keys:
+            return {}
+        wanted = sorted(keys)
+        c.execute(f"SELECT n.level, n.idx, n.hash FROM unnest(?::int[], ?::bigint[]) AS k(level, idx) "
+                  f"JOIN {self.nodes} AS n ON n.level = k.level AND n.idx = k.idx",
+                  ([k[0] for k in wanted], [k[1] for k in wanted]))
+        return {(level, i): bytes(h) for level, i, h in c.fetchall()}
+
+    def _sqlite_nodes(self, c: Any, keys: set[Node]) -> dict[Node, bytes]:
+        """One statement for a proof's few dozen nodes, a branch per level so that each is an index lookup (a
+        row-value IN is a full scan on SQLite)."""
         by_level: dict[int, list[int]] = {}
-        for level, index in keys if not self.postgres else ():
+        for level, index in keys:
             by_level.setdefault(level, []).append(index)
-        # SQLite: one statement for a proof's few dozen nodes, a branch per level so that each is an index lookup
-        # (a row-value IN is a full scan there).
         levels = sorted(by_level.items())
+        found: dict[Node, bytes] = {}
         for start in range(0, len(levels), 16):
             chunk = levels[start:start + 16]
             c.execute(" UNION ALL ".join(
                 f"SELECT level, idx, hash FROM {self.nodes} WHERE level = ? AND idx IN ({','.join('?' * len(ix))})"
                 for _, ix in chunk), [v for level, ix in chunk for v in (level, *ix)])
             found.update({(level, i): bytes(h) for level, i, h in c.fetchall()})
-        missing = keys - found.keys()
-        if missing:
-            raise LookupError(f"the ledger lacks nodes {sorted(missing)[:3]}")
         return found
 
     def leaf_at(self, position: int) -> tuple[int, bytes] | None:
