@@ -8,6 +8,7 @@ takes the lock, starts the work, watches both, and restarts the work (after a pa
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -71,7 +72,11 @@ class AdvisoryLock:
 
     def release(self) -> None:
         if self._conn is not None:
-            self._conn.close()  # ending the session releases the lock
+            # Unlock before closing: the server drops a closed session's locks only once it has noticed the close,
+            # so the next holder would otherwise find the lock still taken for a moment.
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            self._conn.close()
             self._conn = None
 
 

@@ -24,4 +24,19 @@ class SerialTableCreation:
 
     def _create_table(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (TABLE_CREATION_LOCK,), prepare=False)
+        if getattr(self, "tracking_table_exists", True) is False:
+            self._recheck_tracking_table(curs)
         super()._create_table(curs)  # type: ignore[misc]
+
+    def _recheck_tracking_table(self, curs: Any) -> None:
+        """The library looks for a tracking table before this lock is taken: a process that created it meanwhile
+        has also recorded its migration row, which inserting again would fail on (IntegrityError). Look again."""
+        schema, table = self.datastore.schema, self.tracking_table_name  # type: ignore[attr-defined]
+        curs.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',), prepare=False)
+        row = curs.fetchone()
+        if row is None or next(iter(row.values()) if isinstance(row, dict) else iter(row)) is None:
+            return
+        curs.execute(self.max_tracking_id_statement, (self.table_migration_identifier,))  # type: ignore[attr-defined]
+        found = curs.fetchone()
+        self.tracking_table_exists = True
+        self.tracking_migration_current = self.tracking_migration_previous = found["max"] if found else None
