@@ -3,6 +3,7 @@
 Pure Python on top of `eventsourcing.domain`; nothing here knows about HTTP or SQL.
 """
 
+from domain.catalogue import CATALOGUE, EVENT_CLASSES
 from domain.deal import Deal
 from domain.errors import (
     AlreadyDone,
@@ -17,9 +18,10 @@ from domain.errors import (
     RolesFixed,
     UnknownReference,
 )
-from domain.events import EVENT_CLASSES, DealEvent
+from domain.events import DealEvent
 
 __all__ = [
+    "CATALOGUE",
     "EVENT_CLASSES",
     "AlreadyDone",
     "BlockingConditionsOpen",

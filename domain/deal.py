@@ -6,12 +6,15 @@ event's `apply` (in domain.events) changes the deal. Time and identities are alw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain import commands as c
 from domain import events as ev
 from domain.concluding import ConclusionVerbs
 from domain.corrections import CORRECTABLE_FIELDS
@@ -31,6 +34,21 @@ class Deal(ProposalVerbs, ConclusionVerbs, ReportVerbs, Aggregate):
             deal = super().mutate(_)
             deal.tags = tuple(deal.tags)  # type: ignore[attr-defined]
             return deal  # type: ignore[return-value]
+
+    # ---- deciding commands ------------------------------------------------------------------
+
+    @classmethod
+    def opened_by(cls, command: c.OpenDeal) -> Deal:
+        """The deal the command opens."""
+        return cls.open(**vars(command))
+
+    def handle(self, command: c.Command) -> None:
+        """Decide the command: record its event, or raise the rule it breaks (and record nothing)."""
+        try:
+            decide = _HANDLERS[type(command)]
+        except KeyError:
+            raise TypeError(f"a deal does not handle {type(command).__name__}") from None
+        decide(self, command)
 
     # ---- opening and membership -------------------------------------------------------------
 
@@ -109,5 +127,55 @@ class Deal(ProposalVerbs, ConclusionVerbs, ReportVerbs, Aggregate):
             office=rep.office,
         )
 
+
+def _verb(method: Callable[..., None]) -> Callable[[Deal, Any], None]:
+    """A verb whose arguments are the command's fields."""
+    return lambda deal, command: method(deal, **vars(command))
+
+
+def _join(deal: Deal, command: c.JoinParty) -> None:
+    party = Party(command.party_id, command.name, command.kind, command.roles)
+    deal.join(party, command.occurred_at, command.sources)
+
+
+def _designate(deal: Deal, command: c.DesignateRepresentative) -> None:
+    rep = Representative(command.party_id, command.name, command.title, command.authority, command.office)
+    deal.designate_representative(rep, command.occurred_at, command.sources)
+
+
+# Each command, by its class, to the verb that decides it.
+_HANDLERS: dict[type[c.Command], Callable[[Deal, Any], None]] = {
+    c.JoinParty: _join,
+    c.AssignRole: _verb(Deal.assign_role),
+    c.RevokeRole: _verb(Deal.revoke_role),
+    c.DesignateRepresentative: _designate,
+    c.TenderProposal: _verb(Deal.tender_proposal),
+    c.HoldMeeting: _verb(Deal.hold_meeting),
+    c.OpenNegotiation: _verb(Deal.open_negotiation),
+    c.AcceptProposal: _verb(Deal.accept_proposal),
+    c.RejectProposal: _verb(Deal.reject_proposal),
+    c.WithdrawProposal: _verb(Deal.withdraw_proposal),
+    c.AnnounceCounterProposal: _verb(Deal.announce_counter_proposal),
+    c.AbandonCounterProposal: _verb(Deal.abandon_counter_proposal),
+    c.WithholdSigning: _verb(Deal.withhold_signing),
+    c.AuthorizeSigning: _verb(Deal.authorize_signing),
+    c.AddSignature: _verb(Deal.add_signature),
+    c.VoidSignatureProcess: _verb(Deal.void_signature_process),
+    c.SubmitForRatification: _verb(Deal.submit_for_ratification),
+    c.Ratify: _verb(Deal.ratify),
+    c.RefuseRatification: _verb(Deal.refuse_ratification),
+    c.EnterIntoForce: _verb(Deal.enter_into_force),
+    c.TerminateDeal: _verb(Deal.terminate),
+    c.WithdrawDeal: _verb(Deal.withdraw),
+    c.DeclareIntentNotToBeBound: _verb(Deal.declare_intent_not_to_be_bound),
+    c.SetDeadline: _verb(Deal.set_deadline),
+    c.PassDeadline: _verb(Deal.pass_deadline),
+    c.RaiseCondition: _verb(Deal.raise_condition),
+    c.ResolveCondition: _verb(Deal.resolve_condition),
+    c.RecordStatement: _verb(Deal.record_statement),
+    c.AttachSource: _verb(Deal.attach_source),
+    c.CorrectEvent: _verb(Deal.correct_event),
+    c.RetractEvent: _verb(Deal.retract_event),
+}
 
 __all__ = ["CORRECTABLE_FIELDS", "Deal"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain import AlreadyDone, BlockingConditionsOpen, IllegalTransition, NoSigningAuthority
-from domain.events import EVENT_CLASSES
+from domain.catalogue import EVENT_CLASSES
 from domain.values import Authority, ConditionKind, ConditionStatus, Office, Representative
 from tests.domain.deals import OPENED_AT, S, deal_in, later, perform, state_of
 
