@@ -89,7 +89,7 @@ CATALOGUE: tuple[EventType, ...] = (
         party_id="EU", name="European Union", kind=PartyKind.ORGANIZATION, roles=(Role.OBSERVER,),
         occurred_at=at("2025-02-14T09:00:00+01:00"))),
     EventType(ev.RoleAssigned, c.AssignRole, c.AssignRole(
-        party_id="UA", role=Role.AUTHORIZER, occurred_at=at("2025-02-12T09:00:00+02:00"))),
+        party_id="US", role=Role.GUARANTOR, occurred_at=at("2025-02-15T15:00:00+01:00"))),
     EventType(ev.RoleRevoked, c.RevokeRole, c.RevokeRole(
         party_id="EU", role=Role.OBSERVER, occurred_at=at("2025-02-17T09:00:00+01:00"))),
     EventType(ev.RepresentativeDesignated, c.DesignateRepresentative, c.DesignateRepresentative(

@@ -336,7 +336,11 @@ class RaiseCondition(ReportedCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class ResolveCondition(ReportedCommand):
-    """Close a standing condition: satisfied, waived, withdrawn or rejected."""
+    """Close a standing condition.
+
+    Its outcome: satisfied, waived or withdrawn, it holds nothing up any more; rejected (the demand is refused), it
+    still stands.
+    """
 
     outcome: ConditionStatus
     condition_id: Ref

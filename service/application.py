@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from functools import cached_property
-from typing import Any
 from uuid import UUID
 
 import anyio
@@ -13,14 +11,14 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import Deal, DealEvent, DomainError
-from domain.values import Party, Source
+from domain.commands import Command, OpenDeal
 from service.idempotency.context import with_claim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
 from service.storage.transcodings import register_domain_transcodings
 from service.write.errors import DealExists, StaleVersion, WriteConflict
-from service.write.jobs import AlsoSave, Command, Job, OpenJob, RecordJob
+from service.write.jobs import AlsoSave, Job, OpenJob, RecordJob
 from service.write.results import Recorded
 from service.write.writer import Writer
 
@@ -71,34 +69,19 @@ class DealsApplication(Application[UUID]):
     # ---- commands --------------------------------------------------------------------------------
 
     def open_deal(
-        self,
-        deal_id: UUID,
-        title: str,
-        occurred_at: datetime,
-        parties: Sequence[Party] = (),
-        follow_up: Sequence[Command] = (),
-        also_save: AlsoSave = (),
-        **details: Any,
+        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = ()
     ) -> Recorded:
-        """Open a deal with its parties (and any events that go with the opening) in one transaction.
+        """Open a deal, with the commands that go with the opening (its parties joining), in one transaction.
 
         `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction.
         """
-        job = self._open_job(deal_id, title, occurred_at, parties, follow_up, also_save, details)
+        job = self._open_job(opening, commands, also_save)
         return self.writer.submit(job) if self.group_commit else self._save_alone(job)
 
     async def open_deal_async(
-        self,
-        deal_id: UUID,
-        title: str,
-        occurred_at: datetime,
-        parties: Sequence[Party] = (),
-        follow_up: Sequence[Command] = (),
-        also_save: AlsoSave = (),
-        **details: Any,
+        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = ()
     ) -> Recorded:
-        job = self._open_job(deal_id, title, occurred_at, parties, follow_up, also_save, details)
-        return await self._submit(job)
+        return await self._submit(self._open_job(opening, commands, also_save))
 
     def record(
         self,
@@ -131,38 +114,22 @@ class DealsApplication(Application[UUID]):
             return await self.writer.submit_async(job)
         return await anyio.to_thread.run_sync(self._save_alone, job)
 
-    def _open_job(
-        self,
-        deal_id: UUID,
-        title: str,
-        occurred_at: datetime,
-        parties: Sequence[Party],
-        follow_up: Sequence[Command],
-        also_save: AlsoSave,
-        details: dict[str, Any],
-    ) -> OpenJob:
-        def build() -> Deal:
-            deal = Deal.open(deal_id, title, occurred_at, **details)
-            sources: tuple[Source, ...] = details.get("sources", ())
-            for party in parties:
-                deal.join(party, occurred_at, sources)
-            for command in follow_up:
-                command(deal)
-            return deal
-
-        return OpenJob(deal_id, with_claim(also_save), build=build)  # with the request's Idempotency-Key, if any
+    @staticmethod
+    def _open_job(opening: OpenDeal, commands: Sequence[Command], also_save: AlsoSave) -> OpenJob:
+        # with the request's Idempotency-Key, if any
+        return OpenJob(opening.deal_id, with_claim(also_save), opening=opening, commands=commands)
 
     def _save_alone(self, job: Job) -> Recorded:
         """The naive write path (DEALS_WRITE_MODE=naive): read the deal, decide, save; one transaction per command."""
         expected = job.expected_version if isinstance(job, RecordJob) else None
         attempts = 1 if expected is not None or isinstance(job, OpenJob) else self.settings.write_retries
         for _ in range(attempts):
-            deal = job.build() if isinstance(job, OpenJob) else self.get_deal(job.deal_id)
+            deal = job.opened() if isinstance(job, OpenJob) else self.get_deal(job.deal_id)
             if expected is not None and deal.version != expected:
                 raise StaleVersion(expected, deal.version)
             if isinstance(job, RecordJob):
                 for command in job.commands:
-                    command(deal)
+                    deal.handle(command)
             try:
                 recordings = self.save(deal, *job.extras(deal))
             except IntegrityError:

@@ -10,61 +10,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain import Deal, DealEvent
+from domain.commands import Command, CorrectEvent, JoinParty, OpenDeal
 from domain.errors import InvalidValue
-from domain.values import ConditionStatus, Party, Representative, Source, Speaker
+from domain.values import Source
+from service.api import requests
 from service.api import schemas as s
 from service.api.event_json import ENVELOPE_FIELDS, event_id, event_leaf_hash
-from service.write.jobs import Command
-
-# Event type -> the Deal verb that records it.
-VERBS: dict[str, str] = {
-    "party_joined": "join",
-    "role_assigned": "assign_role",
-    "role_revoked": "revoke_role",
-    "representative_designated": "designate_representative",
-    "proposal_tendered": "tender_proposal",
-    "meeting_held": "hold_meeting",
-    "negotiation_opened": "open_negotiation",
-    "signing_withheld": "withhold_signing",
-    "signing_authorized": "authorize_signing",
-    "condition_raised": "raise_condition",
-    "condition_satisfied": "resolve_condition",
-    "condition_waived": "resolve_condition",
-    "condition_withdrawn": "resolve_condition",
-    "condition_rejected": "resolve_condition",
-    "statement_recorded": "record_statement",
-    "counter_proposal_announced": "announce_counter_proposal",
-    "counter_proposal_abandoned": "abandon_counter_proposal",
-    "proposal_accepted": "accept_proposal",
-    "proposal_rejected": "reject_proposal",
-    "proposal_withdrawn": "withdraw_proposal",
-    "signature_added": "add_signature",
-    "signature_process_voided": "void_signature_process",
-    "ratification_submitted": "submit_for_ratification",
-    "ratified": "ratify",
-    "ratification_refused": "refuse_ratification",
-    "entered_into_force": "enter_into_force",
-    "deal_terminated": "terminate",
-    "deal_withdrawn": "withdraw",
-    "intent_not_to_be_bound_declared": "declare_intent_not_to_be_bound",
-    "deadline_set": "set_deadline",
-    "deadline_passed": "pass_deadline",
-    "source_attached": "attach_source",
-    "event_corrected": "correct_event",
-    "event_retracted": "retract_event",
-}
-# Ids a client may leave out; the service gives the new thing one.
-GENERATED_IDS = {
-    "proposal_tendered": "proposal_id",
-    "condition_raised": "condition_id",
-    "statement_recorded": "statement_id",
-}
-OUTCOMES = {
-    "condition_satisfied": ConditionStatus.SATISFIED,
-    "condition_waived": ConditionStatus.WAIVED,
-    "condition_withdrawn": ConditionStatus.WITHDRAWN,
-    "condition_rejected": ConditionStatus.REJECTED,
-}
+from service.api.schemas import Schema
 
 
 def now() -> datetime:
@@ -94,54 +46,38 @@ def require_happened(occurred_at: object, latest: datetime, field: str = "occurr
 # ---- inbound ----------------------------------------------------------------------------------------------
 
 
-def to_source(source: s.SourceIn) -> Source:
-    return Source(source.url, source.publisher, source.published_at)
+def to_opening(body: s.DealCreate, default_time: datetime) -> tuple[OpenDeal, list[JoinParty]]:
+    """The command that opens the deal, and those that bring in its parties (at the same time, from the same
+    sources)."""
+    occurred_at = body.occurred_at or default_time
+    sources = tuple(Source(src.url, src.publisher, src.published_at) for src in body.sources)
+    opening = OpenDeal(
+        deal_id=body.deal_id or uuid4(),
+        title=body.title,
+        summary=body.summary,
+        requires_ratification=body.requires_ratification,
+        tags=tuple(body.tags),
+        predecessor_deal_id=str(body.predecessor_deal_id) if body.predecessor_deal_id else None,
+        occurred_at=occurred_at,
+        sources=sources,
+    )
+    parties = [
+        JoinParty(party_id=p.party_id, name=p.name, kind=p.kind, roles=tuple(dict.fromkeys(p.roles)),
+                  occurred_at=occurred_at, sources=sources)
+        for p in body.parties
+    ]
+    return opening, parties
 
 
-def to_party(party: s.PartyIn) -> Party:
-    return Party(party.party_id, party.name, party.kind, tuple(dict.fromkeys(party.roles)))
-
-
-def to_command(body: Any, default_time: datetime, latest: datetime | None = None, where: str = "") -> Command:
-    """Turn one posted event into the deal verb that records it; with `latest`, one that is dated (or corrects a
-    date) after it is refused, its field named with the prefix `where` (an item of a batch)."""
-    kind: str = body.type
+def to_command(body: Schema, default_time: datetime, latest: datetime | None = None, where: str = "") -> Command:
+    """The command a posted event asks for; with `latest`, one that is dated (or corrects a date) after it is
+    refused, its field named with the prefix `where` (an item of a batch)."""
+    command = requests.to_command(body, default_time)
     if latest is not None:
-        require_happened(body.occurred_at, latest, f"{where}occurred_at")
-        if kind == "event_corrected":
-            require_happened(body.corrected_fields.get("occurred_at"), latest, f"{where}corrected_fields.occurred_at")
-    kwargs: dict[str, Any] = {}
-    for name in type(body).model_fields:
-        if name == "type":
-            continue
-        value = getattr(body, name)
-        if isinstance(value, list):
-            value = tuple(value)
-        kwargs[name] = value
-    kwargs["occurred_at"] = body.occurred_at or default_time
-    if "sources" in kwargs:
-        kwargs["sources"] = tuple(to_source(src) for src in body.sources)
-    id_field = GENERATED_IDS.get(kind)
-    if id_field is not None and kwargs[id_field] is None:
-        kwargs[id_field] = uuid4().hex[:12]
-    if kind == "party_joined":
-        kwargs = {"party": to_party(body), "occurred_at": kwargs["occurred_at"], "sources": kwargs["sources"]}
-    elif kind == "representative_designated":
-        rep = Representative(body.party_id, body.name, body.title, tuple(body.authority), body.office)
-        kwargs = {"rep": rep, "occurred_at": kwargs["occurred_at"], "sources": kwargs["sources"]}
-    elif kind == "statement_recorded":
-        kwargs["speaker"] = Speaker(**body.speaker.model_dump())
-    elif kind == "source_attached":
-        kwargs["source"] = to_source(body.source)
-    elif kind in OUTCOMES:
-        kwargs["outcome"] = OUTCOMES[kind]
-    elif kind == "event_corrected":
-        kwargs["corrected_fields"] = dict(body.corrected_fields)
-    verb = VERBS[kind]
-
-    def command(deal: Deal) -> None:
-        getattr(deal, verb)(**kwargs)
-
+        require_happened(command.occurred_at, latest, f"{where}occurred_at")
+        if isinstance(command, CorrectEvent):
+            corrected = command.corrected_fields.get("occurred_at")
+            require_happened(corrected, latest, f"{where}corrected_fields.occurred_at")
     return command
 
 

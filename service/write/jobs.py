@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import Deal, DomainError
+from domain.commands import Command, OpenDeal
 from service.write.deal_cache import DealCache
 from service.write.errors import StaleVersion
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
     from service.write.results import Recorded
 
-Command = Callable[[Deal], None]
 # Aggregates saved in the same transaction as a job's deal events (e.g. an idempotency record); a callable gets
 # the decided deal, so what it records can depend on the outcome (its new version).
 AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
@@ -47,10 +47,18 @@ class Job(ABC):
 
 @dataclass(eq=False)
 class OpenJob(Job):
-    build: Callable[[], Deal] = Deal  # type: ignore[assignment]
+    opening: OpenDeal | None = None
+    commands: Sequence[Command] = ()  # decided with the opening, in the same transaction (its parties joining)
 
     def decide(self, cache: DealCache, fresh: bool) -> Deal:
-        return self.build()
+        return self.opened()
+
+    def opened(self) -> Deal:
+        assert self.opening is not None
+        deal = Deal.opened_by(self.opening)
+        for command in self.commands:
+            deal.handle(command)
+        return deal
 
 
 @dataclass(eq=False)
@@ -67,7 +75,7 @@ class RecordJob(Job):
             raise StaleVersion(self.expected_version, deal.version)
         try:
             for command in self.commands:
-                command(deal)
+                deal.handle(command)
         except DomainError:
             if not fresh:
                 return self.decide(cache, True)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from domain import Deal
+from domain.commands import RecordStatement
 from domain.values import Speaker, Stance
 from service.application import DealsApplication
 from service.settings import Settings
+from tests.commands import opening
 from tests.projections.helpers import T0, UA, US, at
 from tests.reliability.servers import ApiServer
 
@@ -25,13 +26,13 @@ def backlog(settings: Settings) -> int:
     try:
         speaker = Speaker("spokesperson", None, "US")
         while (app.recorder.max_notification_id() or 0) < BACKLOG:
-            deal_id = app.open_deal(uuid.uuid4(), "backlog", T0, parties=[US, UA]).deal_id
-
-            def statement(n: int) -> object:
-                return lambda deal: Deal.record_statement(deal, f"s{n}", speaker, "talks go on", Stance.NEUTRAL,
-                                                          at(10 + n))
-
-            app.record(deal_id, [statement(n) for n in range(200)])
+            deal_id = app.open_deal(*opening(uuid.uuid4(), "backlog", T0, parties=[US, UA])).deal_id
+            statements = [
+                RecordStatement(statement_id=f"s{n}", speaker=speaker, quote="talks go on", stance=Stance.NEUTRAL,
+                                occurred_at=at(10 + n))
+                for n in range(200)
+            ]
+            app.record(deal_id, statements)
         return app.recorder.max_notification_id() or 0
     finally:
         app.close()

@@ -25,6 +25,7 @@ from service.ledger.note import new_signing_key, open_note
 from service.ledger.store import LedgerStore
 from service.ledger.verify import verify_deal, verify_log
 from service.settings import Settings, get_settings
+from tests.commands import opening
 from tests.ledger.helpers import ORIGIN, wait_for_checkpoint, with_ledger
 from tests.projections.helpers import T0, UA, US, touch
 
@@ -89,7 +90,7 @@ def test_a_new_key_takes_over_and_what_the_old_one_signed_still_verifies(
 def test_verifying_deals_while_they_are_written_and_hashed_raises_no_false_alarm(settings: Settings) -> None:
     ledgered = with_ledger(settings)
     app = DealsApplication(settings=ledgered)
-    deals = [app.open_deal(uuid.uuid4(), f"deal {i}", T0, parties=[US, UA]).deal_id for i in range(4)]
+    deals = [app.open_deal(*opening(uuid.uuid4(), f"deal {i}", T0, parties=[US, UA])).deal_id for i in range(4)]
     worker = LedgerWorker(ledgered)
     worker.start()
     store = LedgerStore(ledgered)

@@ -7,11 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain import Deal
+from domain import commands as c
+from domain.commands import Command
 from domain.values import ConditionKind, ConditionStatus, Party, PartyKind, Role, Speaker, Stance
 from service.application import DealsApplication
 from service.projections.deal_list_view import APPLICATION_NAME, DealListView
 from service.projections.deal_state import DealRow, summarize
+from tests.commands import opening
 
 T0 = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)
 US = Party("US", "United States", PartyKind.STATE, (Role.PROPOSER, Role.SIGNATORY))
@@ -22,33 +24,37 @@ def at(hours: int) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-def steps(kind: int) -> list[Any]:
+def steps(kind: int) -> list[Command]:
     """Commands taking a deal to one of several places: proposed, withheld, countered, signed, withdrawn …"""
-    tender = [lambda d: d.tender_proposal("v1", "US", ("UA",), ("minerals access",), at(1))]
-    withheld = [*tender, lambda d: d.withhold_signing("UA", at(2), reason_codes=("no_guarantees",))]
+    tender = [c.TenderProposal(proposal_id="v1", tendered_by="US", tendered_to=("UA",), terms=("minerals access",),
+                               occurred_at=at(1))]
+    withheld = [*tender, c.WithholdSigning(by_party="UA", reason_codes=("no_guarantees",), occurred_at=at(2))]
     countered = [*withheld,
-                 lambda d: d.raise_condition("c1", "UA", ConditionKind.SECURITY_GUARANTEE, "guarantees", at(3)),
-                 lambda d: d.announce_counter_proposal("UA", at(4))]
-    signed = [*tender, lambda d: d.accept_proposal("UA", at(2)), lambda d: d.add_signature("US", at(3)),
-              lambda d: d.add_signature("UA", at(4))]
+                 c.RaiseCondition(condition_id="c1", raised_by="UA", kind=ConditionKind.SECURITY_GUARANTEE,
+                                  text="guarantees", occurred_at=at(3)),
+                 c.AnnounceCounterProposal(by_party="UA", occurred_at=at(4))]
+    signed = [*tender, c.AcceptProposal(by_party="UA", occurred_at=at(2)),
+              c.AddSignature(party_id="US", occurred_at=at(3)), c.AddSignature(party_id="UA", occurred_at=at(4))]
     return [
         [],
         tender,
         withheld,
         countered,
-        [*countered, lambda d: d.resolve_condition(ConditionStatus.SATISFIED, "c1", "US", at(5))],
+        [*countered, c.ResolveCondition(outcome=ConditionStatus.SATISFIED, condition_id="c1", by_party="US",
+                                        occurred_at=at(5))],
         signed,
-        [*tender, lambda d: d.withdraw_proposal("US", at(2))],
-        [*tender, lambda d: d.assign_role("UA", Role.RATIFIER, at(2)),
-         lambda d: d.revoke_role("US", Role.SIGNATORY, at(2)),
-         lambda d: d.record_statement("s1", Speaker("official", None, None, True), "Not ready.", Stance.OPPOSE, at(3))],
+        [*tender, c.WithdrawProposal(by_party="US", occurred_at=at(2))],
+        [*tender, c.AssignRole(party_id="UA", role=Role.RATIFIER, occurred_at=at(2)),
+         c.RevokeRole(party_id="US", role=Role.SIGNATORY, occurred_at=at(2)),
+         c.RecordStatement(statement_id="s1", speaker=Speaker("official", None, None, True), quote="Not ready.",
+                           stance=Stance.OPPOSE, occurred_at=at(3))],
     ][kind % 8]
 
 
 def open_deals(app: DealsApplication, count: int, title: str = "Minerals deal") -> list[uuid.UUID]:
     ids = []
     for n in range(count):
-        recorded = app.open_deal(uuid.uuid4(), f"{title} {n}", T0, parties=[US, UA], follow_up=steps(n))
+        recorded = app.open_deal(*opening(uuid.uuid4(), f"{title} {n}", T0, parties=[US, UA], follow_up=steps(n)))
         ids.append(recorded.deal_id)
     return ids
 
@@ -77,11 +83,8 @@ def wait_until_reached(view: DealListView, position: int, timeout: float = 30) -
 
 def touch(app: DealsApplication, deal_id: uuid.UUID, n: int) -> int:
     """One more event on the deal (a statement); its position."""
-    speaker = Speaker("spokesperson", None, "US")
-
-    def command(deal: Deal) -> None:
-        deal.record_statement(f"t{n}", speaker, f"Comment {n}", Stance.NEUTRAL, at(10 + n))
-
+    command = c.RecordStatement(statement_id=f"t{n}", speaker=Speaker("spokesperson", None, "US"),
+                                quote=f"Comment {n}", stance=Stance.NEUTRAL, occurred_at=at(10 + n))
     position = app.record(deal_id, [command]).position
     assert position is not None
     return position

@@ -18,6 +18,7 @@ from service.entrypoints.cli import app as cli
 from service.projections.deal_list import DealListWorker, close_view, open_view
 from service.projections.faults import FAULTS, STUCK_AFTER
 from service.settings import Settings, get_settings
+from tests.commands import opening
 from tests.hardening.metrics_text import sample
 from tests.projections.helpers import T0, UA, US, touch, wait_until_reached
 
@@ -43,7 +44,7 @@ def configure(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
 
 
 def open_deal(app: DealsApplication, title: str) -> tuple[uuid.UUID, int]:
-    recorded = app.open_deal(uuid.uuid4(), title, T0, parties=[US, UA])
+    recorded = app.open_deal(*opening(uuid.uuid4(), title, T0, parties=[US, UA]))
     return recorded.deal_id, app.recorder.max_notification_id() or 0
 
 

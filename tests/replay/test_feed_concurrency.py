@@ -11,29 +11,28 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import orjson
 
-from domain import Deal, DomainError
+from domain import DomainError
+from domain.commands import RecordStatement
 from domain.values import Party, PartyKind, Role, Source, Speaker, Stance
 from service.api.feed import FeedReader
 from service.application import DealsApplication
 from service.settings import Settings
+from tests.commands import opening
 
 WRITERS = 8
 WRITES_EACH = 30
 DEALS = 3
 
 
-def _statement(tag: str) -> Callable[[Deal], None]:
-    def command(deal: Deal) -> None:
-        deal.record_statement(uuid4().hex[:12], Speaker(title="observer"), f"remark {tag}", Stance.NEUTRAL,
-                              datetime.now(UTC), sources=(Source("https://example.org/report"),))
-
-    return command
+def _statement(tag: str) -> RecordStatement:
+    return RecordStatement(statement_id=uuid4().hex[:12], speaker=Speaker(title="observer"), quote=f"remark {tag}",
+                           stance=Stance.NEUTRAL, occurred_at=datetime.now(UTC),
+                           sources=(Source("https://example.org/report"),))
 
 
 def _writer(app: DealsApplication, deal_ids: list[UUID], seed: int, failures: list[BaseException]) -> None:
@@ -72,8 +71,8 @@ def test_a_reader_paging_during_racing_writes_sees_every_committed_event_once(se
     try:
         deal_ids = [uuid4() for _ in range(DEALS)]
         for deal_id in deal_ids:
-            apps[0].open_deal(deal_id, "contested", datetime.now(UTC),
-                              parties=[Party("US", "United States", PartyKind.STATE, (Role.PROPOSER,))])
+            apps[0].open_deal(*opening(deal_id, "contested", datetime.now(UTC),
+                                       parties=[Party("US", "United States", PartyKind.STATE, (Role.PROPOSER,))]))
         seen: list[tuple[int, str, int]] = []
         failures: list[BaseException] = []
         done = threading.Event()

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain import Deal
+from domain.commands import Command, RecordStatement
 from domain.values import Party, PartyKind, Role, Speaker, Stance
 from service.application import DealsApplication
+from tests.commands import opening
 
 NOW = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)
 PARTIES = [Party("US", "United States", PartyKind.STATE, (Role.PROPOSER,)),
@@ -21,24 +23,48 @@ PARTIES = [Party("US", "United States", PartyKind.STATE, (Role.PROPOSER,)),
 
 
 def open_deals(app: DealsApplication, count: int) -> list[uuid.UUID]:
-    return [app.open_deal(uuid.uuid4(), "Deal", NOW, parties=PARTIES).deal_id for _ in range(count)]
+    return [app.open_deal(*opening(uuid.uuid4(), "Deal", NOW, parties=PARTIES)).deal_id for _ in range(count)]
+
+
+# How often a deal decided each statement, by its id, and the statements a deal waits on before deciding them.
+DECIDED: Counter[str] = Counter()
+GATES: dict[str, tuple[threading.Event, threading.Event]] = {}
+
+
+def watching(handle: Callable[[Deal, Command], None]) -> Callable[[Deal, Command], None]:
+    """Deal.handle, counting the statements decided and holding those gated (installed by conftest.py)."""
+
+    def watched(deal: Deal, command: Command) -> None:
+        if isinstance(command, RecordStatement):
+            entered, release = GATES.get(command.statement_id, (None, None))
+            if entered is not None and release is not None:
+                entered.set()
+                release.wait(10)
+            DECIDED[command.statement_id] += 1
+        handle(deal, command)
+
+    return watched
 
 
 class Statements:
-    """Statement commands with unique ids, counting how often the writer ran each one."""
+    """Statement commands with unique ids, counting how often the writer decided each one."""
 
     def __init__(self) -> None:
-        self.runs: Counter[str] = Counter()
+        self.ids: set[str] = set()
 
-    def command(self, statement_id: str | None = None) -> Callable[[Deal], None]:
+    @property
+    def runs(self) -> Counter[str]:
+        return Counter({statement_id: DECIDED[statement_id] for statement_id in self.ids})
+
+    def command(self, statement_id: str | None = None) -> RecordStatement:
         statement_id = statement_id or uuid.uuid4().hex[:12]
+        self.ids.add(statement_id)
+        return said(statement_id, "Tester", "quote")
 
-        def say(deal: Deal) -> None:
-            self.runs[statement_id] += 1
-            deal.record_statement(statement_id, Speaker(name="Tester"), "quote", Stance.NEUTRAL, NOW)
 
-        say.statement_id = statement_id  # type: ignore[attr-defined]
-        return say
+def said(statement_id: str, name: str, quote: str) -> RecordStatement:
+    return RecordStatement(statement_id=statement_id, speaker=Speaker(name=name), quote=quote, stance=Stance.NEUTRAL,
+                           occurred_at=NOW)
 
 
 def stored_statements(app: DealsApplication, deal_id: uuid.UUID) -> list[str]:
@@ -67,12 +93,8 @@ def writer_held(app: DealsApplication, deal_id: uuid.UUID, queued: int) -> Itera
     """Hold the writer thread inside a command on `deal_id` until `queued` more jobs wait in its queue, so that
     the jobs submitted inside the block are taken as one batch when it is released."""
     entered, release = threading.Event(), threading.Event()
-
-    def hold(deal: Deal) -> None:
-        entered.set()
-        release.wait(10)
-        deal.record_statement(uuid.uuid4().hex[:12], Speaker(name="Gate"), "hold", Stance.NEUTRAL, NOW)
-
+    hold = said(uuid.uuid4().hex[:12], "Gate", "hold")
+    GATES[hold.statement_id] = (entered, release)
     holder = threading.Thread(target=app.record, args=(deal_id, [hold]))
     holder.start()
     assert entered.wait(10)

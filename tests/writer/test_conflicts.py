@@ -12,10 +12,12 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from domain.commands import RejectProposal, TenderProposal
 from service.application import DealsApplication
 from service.settings import Settings
 from service.write.errors import DealExists, StaleVersion
 from service.write.results import Recorded
+from tests.commands import opening
 from tests.writer.helpers import NOW, SaveSpy, Statements, open_deals, started, stored_statements, writer_held
 
 
@@ -84,9 +86,10 @@ def test_a_refusal_decided_on_a_stale_cache_is_checked_on_the_stored_state(apps:
     [deal_id] = open_deals(mine, 1)
     mine.record(deal_id, [Statements().command()])  # cached in draft, with no proposal on the table
     later = NOW + timedelta(hours=1)
-    theirs.record(deal_id, [lambda deal: deal.tender_proposal("v1", "US", ("UA",), ("terms",), later)])
+    theirs.record(deal_id, [TenderProposal(proposal_id="v1", tendered_by="US", tendered_to=("UA",), terms=("terms",),
+                                           occurred_at=later)])
 
-    recorded = mine.record(deal_id, [lambda deal: deal.reject_proposal("UA", later + timedelta(hours=1))])
+    recorded = mine.record(deal_id, [RejectProposal(by_party="UA", occurred_at=later + timedelta(hours=1))])
 
     assert recorded.version == 6
     assert mine.get_deal(deal_id).status.value == "rejected"
@@ -118,7 +121,8 @@ def test_opening_a_taken_deal_id_in_a_batch_fails_only_that_opening(apps: tuple[
     new_id = uuid.uuid4()
 
     with writer_held(mine, gate, queued=2):
-        outcomes = started([lambda: mine.open_deal(taken, "Again", NOW), lambda: mine.open_deal(new_id, "New", NOW)])
+        outcomes = started([lambda: mine.open_deal(*opening(taken, "Again", NOW)),
+                            lambda: mine.open_deal(*opening(new_id, "New", NOW))])
 
     again, opened = outcomes()
     assert isinstance(again, DealExists)

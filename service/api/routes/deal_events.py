@@ -9,9 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from domain import DealEvent
-from service.api import mapping, schemas
+from service.api import mapping, requests, schemas
 from service.api.deps import AppDep, SettingsDep, expected_version, get_application
 from service.api.errors import responses
+from service.api.event_types import appendable_list
 from service.api.examples import openapi_event_examples
 from service.api.fastjson import json_response
 from service.api.response_examples import EVENT_PAGE, RECORDED, example
@@ -30,11 +31,13 @@ IfMatch = Annotated[
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Recorded,
     responses={**responses(404, 409, 412, 422), **example(201, RECORDED)},
+    description="Append one event, or a list of events atomically (all or none). Honours If-Match.\n\n"
+    f"The event types, by `type`:\n\n{appendable_list()}",
 )
 async def append_events(
     deal_id: UUID,
     body: Annotated[
-        schemas.DealEventIn | schemas.EventBatchIn,
+        requests.DealEventIn | requests.EventBatchIn,
         Body(openapi_examples=openapi_event_examples()),
     ],
     request: Request,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 
@@ -36,18 +36,8 @@ async def open_deal(
     mapping.require_happened(
         body.occurred_at, mapping.latest_occurrence(now, request.app.state.settings.max_clock_skew_seconds)
     )
-    occurred_at = body.occurred_at or now
-    recorded = await app.open_deal_async(
-        body.deal_id or uuid4(),
-        body.title,
-        occurred_at,
-        parties=[mapping.to_party(p) for p in body.parties],
-        summary=body.summary,
-        requires_ratification=body.requires_ratification,
-        tags=tuple(body.tags),
-        predecessor_deal_id=str(body.predecessor_deal_id) if body.predecessor_deal_id else None,
-        sources=tuple(mapping.to_source(s) for s in body.sources),
-    )
+    opening, parties = mapping.to_opening(body, now)
+    recorded = await app.open_deal_async(opening, parties)
     assert recorded.deal is not None
     return opened_answer(recorded.deal, recorded.position)
 
