@@ -35,6 +35,8 @@ class Pattern:
     regex: str
 
 
+# The largest number a command may carry: within a 64-bit integer, and exact as a float (JSON Schema bounds are).
+LARGEST_NUMBER = 2**62
 # A field's metadata "doc" says what it means for whoever sends the command.
 # The words of a command's fields, with their limits.
 Ref = Annotated[str, MinLen(1), MaxLen(100), Pattern(r"^[A-Za-z0-9_.:\-]+$")]  # a party, proposal, condition …
@@ -42,7 +44,7 @@ Name = Annotated[str, MinLen(1), MaxLen(300)]  # a person, a body, a place
 Text = Annotated[str, MaxLen(20_000)]
 Words = Annotated[str, MinLen(1), MaxLen(20_000)]  # text that must say something: a quote, a reason
 Short = Annotated[str, MaxLen(300)]
-Version = Annotated[int, Ge(1), Le(2**62)]  # an event of the deal, by its version
+Version = Annotated[int, Ge(1), Le(LARGEST_NUMBER)]  # an event of the deal, by its version
 VoteCount = Annotated[int, Ge(0), Le(2**31 - 1)]
 Refs = Annotated[tuple[Ref, ...], MaxLen(100)]
 Shorts = Annotated[tuple[Short, ...], MaxLen(100)]

@@ -10,21 +10,19 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from domain.commands import LARGEST_NUMBER
 from domain.values import DealStatus, PartyKind, Role
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 # The largest integer a request may carry: well within the 64-bit columns of both databases, and exact as the float
 # FastAPI's OpenAPI models write bounds as (2**63 - 1 would be written as 2**63, a value no column holds).
-MAX_INT = 2**62
-Version = Annotated[int, Field(ge=1, le=MAX_INT)]
+MAX_INT = LARGEST_NUMBER
 Position = Annotated[int, Field(ge=1, le=MAX_INT)]
-VoteCount = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 Short = Annotated[str, StringConstraints(max_length=300)]
 ShortList = Annotated[list[Short], Field(max_length=100)]
-IdList = Annotated[list[Id], Field(max_length=100)]
 
 
 def _fits_utc(value: datetime) -> datetime:
