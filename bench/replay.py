@@ -39,8 +39,8 @@ from bench.load import percentile
 from bench.server import fresh_database, running_server
 from domain import Deal
 from domain.values import Party, PartyKind, Role, Source
-from service.api.feed import FeedReader
 from service.application import DealsApplication
+from service.replay.feed import FeedReader
 from service.settings import Settings
 
 START = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from domain.values import Ball, DealStatus, Role
 
 if TYPE_CHECKING:
-    from domain.deal import Deal
     from domain.events import DealEvent
+    from domain.state import DealState
 
 
-def ball_after(deal: Deal, event: DealEvent) -> Ball:
+def ball_after(deal: DealState, event: DealEvent) -> Ball:
     """The ball as it lies once `event` has been applied; `since` is when it moved there."""
     parties, reason = _holder(deal)
     reason += _held_up(deal)
@@ -28,7 +28,7 @@ _HELD_UP_ACT = {
 }
 
 
-def _held_up(deal: Deal) -> str:
+def _held_up(deal: DealState) -> str:
     """What the reason adds while blocking conditions hold up the act the deal waits for."""
     act = _HELD_UP_ACT.get(deal.status)
     blocking = deal.blocking_conditions
@@ -38,7 +38,7 @@ def _held_up(deal: Deal) -> str:
     return f"; {act} is held up by blocking conditions {named}"
 
 
-def _holder(deal: Deal) -> tuple[tuple[str, ...], str]:
+def _holder(deal: DealState) -> tuple[tuple[str, ...], str]:
     status = deal.status
     proposal = deal.current_proposal
     if status is DealStatus.DRAFT:

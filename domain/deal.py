@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -27,13 +27,14 @@ from domain.values import Party, Representative, Role, Source, require_aware
 class Deal(ProposalVerbs, ConclusionVerbs, ReportVerbs, Aggregate):
     """An agreement under negotiation, with everything that happened to it."""
 
-    class Snapshot(Aggregate.Snapshot):
+    # eventsourcing declares Aggregate.Snapshot as a class attribute, which a type checker does not take as a base.
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]  # see the line above
         """The deal's state as stored every N events. JSON has no tuples: tuple-valued facts come back as tuples."""
 
-        def mutate(self, _: None) -> Deal:  # type: ignore[override]
-            deal = super().mutate(_)
-            deal.tags = tuple(deal.tags)  # type: ignore[attr-defined]
-            return deal  # type: ignore[return-value]
+        def mutate(self, _: None) -> Deal:
+            deal = cast(Deal, super().mutate(_))
+            deal.tags = tuple(deal.tags)
+            return deal
 
     # ---- deciding commands ------------------------------------------------------------------
 

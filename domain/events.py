@@ -57,7 +57,7 @@ class DealEvent(Aggregate.Event):
         cls.type_name = _snake(cls.__name__)
         cls.changes_state = cls.type_name in rules.STATE_CHANGING
 
-    def apply(self, deal: Deal) -> None:  # type: ignore[override]
+    def apply(self, deal: Deal) -> None:
         if self.changes_state:
             deal._move(self)
         self.record(deal)

@@ -162,7 +162,8 @@ class ReportVerbs(DealState):
         # The applier must not fail half way (nor on replay), so the new values are checked here.
         if "occurred_at" in corrected_fields:
             require_time(corrected_fields["occurred_at"])
-        entity = {"statement": self.statements, "condition": self.conditions}.get(kind, {}).get(ident)
+        made: dict[str, dict[str, Any]] = {"statement": self.statements, "condition": self.conditions}
+        entity = made.get(kind, {}).get(ident)
         if entity is not None:
             replace_coerced(entity, {k: v for k, v in corrected_fields.items() if k != "occurred_at"})
         self._record(

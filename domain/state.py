@@ -69,6 +69,9 @@ class DealState:
         origins: dict[str, str]
         corrections: dict[str, dict[str, Any]]
         retracted_versions: dict[str, str]
+        version: int  # the aggregate's (eventsourcing)
+
+        def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
 
     # ---- derived views --------------------------------------------------------------------------
 

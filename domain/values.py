@@ -102,7 +102,7 @@ def require_aware(value: datetime | None, field: str) -> None:
         offset = value.utcoffset() if value.tzinfo is not None else None
         _require(offset is not None, field, "must include a timezone offset")
         # As ISO 8601 and RFC 3339 write offsets (a zone's local mean time, e.g. +02:02:04, has no such form).
-        _require(offset % _MINUTE == _NO_TIME, field, "must have an offset of whole minutes")  # type: ignore[operator]
+        _require(offset % _MINUTE == _NO_TIME, field, "must have an offset of whole minutes")  # type: ignore[operator]  # offset is not None here: checked on the line above
         # 9999-12-31T23:59-23:00 is no time in UTC: readers that normalise it (views, webhooks) would fail on it.
         _require(_fits_utc(value), field, "must fall within the years 1 to 9999 in UTC")
 

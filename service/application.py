@@ -16,6 +16,7 @@ from service.idempotency.context import with_claim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
+from service.storage.environment import eventsourcing_env
 from service.storage.transcodings import register_domain_transcodings
 from service.write.errors import DealExists, StaleVersion, WriteConflict
 from service.write.jobs import AlsoSave, Job, OpenJob, RecordJob
@@ -39,8 +40,8 @@ class DealsApplication(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, settings: Settings | None = None) -> None:
         # `env` first and positional: projection runners construct the application as `DealsApplication(env)`.
         self.settings = settings or get_settings()
-        super().__init__(env={**self.settings.eventsourcing_env(), **(env or {})})
-        self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}
+        super().__init__(env={**eventsourcing_env(self.settings), **(env or {})})
+        self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}  # type: ignore[misc]  # per settings
         check_stored_events_readable(self)  # a wrong DEALS_CIPHER_KEY fails here, clearly, not on every read
 
     @cached_property
@@ -159,4 +160,4 @@ class DealsApplication(Application[UUID]):
         events = list(self.events.get(deal_id, gt=after_version or None, limit=limit))
         if not events and after_version == 0:
             raise DealNotFound(deal_id)
-        return events  # type: ignore[return-value]
+        return events  # type: ignore[return-value]  # the log's events are DealEvents; the library types them as a protocol

@@ -221,15 +221,6 @@ class Settings(BaseSettings):
             "POSTGRES_SCHEMA": self.postgres_schema,
         }
 
-    def eventsourcing_env(self) -> dict[str, str]:
-        """The environment the eventsourcing Application and projection runners are built from."""
-        from service.storage.key_store import default_recorder_topic, idempotent_recorder_topic
-
-        env = {**self._storage_env(), **self.at_rest_env()}
-        # Idempotency keys are stored by the application recorder, in the transaction of the events they produced.
-        base = env.get("APPLICATION_RECORDER_TOPIC") or default_recorder_topic(self.is_postgres)
-        return {**env, "APPLICATION_RECORDER_TOPIC": idempotent_recorder_topic(base)}
-
     def at_rest_env(self) -> dict[str, str]:
         """How stored events and snapshots are encoded: compressed first, then encrypted (AES-GCM)."""
         env = {}
@@ -239,29 +230,6 @@ class Settings(BaseSettings):
             env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
             env["CIPHER_KEY"] = self.cipher_key.get_secret_value()
         return env
-
-    def _storage_env(self) -> dict[str, str]:
-        from eventsourcing.utils import get_topic
-
-        from service.storage.postgres_recorder import IndexedPostgresApplicationRecorder
-        from service.storage.sqlite_recorder import IndexedSQLiteApplicationRecorder
-        from service.storage.timeline_index import TimelineMapper
-
-        # These recorders also write the timeline index (time travel by as_of/known_at) in the events' own
-        # transaction; the SQLite one extends the polling recorder of service/storage/sqlite_polling.py.
-        mapper = {"MAPPER_TOPIC": get_topic(TimelineMapper)}
-        if self.is_postgres:
-            return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **self.postgres_env(),
-                    "APPLICATION_RECORDER_TOPIC": get_topic(IndexedPostgresApplicationRecorder), **mapper}
-        self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "CREATE_TABLE": "y",
-            "SQLITE_DBNAME": str(self.sqlite_path),
-            "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": get_topic(IndexedSQLiteApplicationRecorder),
-            **mapper,
-        }
 
 
 class SettingsError(Exception):

@@ -40,7 +40,7 @@ KEYED: dict[str, tuple[str, str, Callable[[dict[str, Any]], str]]] = {
 
 
 def diff_deals(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    """The changes from one deal body (api/mapping.deal_out) to another, in the order of the deal's sections."""
+    """The changes from one deal body (wire/documents.deal_out) to another, in the order of the deal's sections."""
     changes: list[Change] = []
     for field, label in SCALARS.items():
         if before[field] != after[field]:

@@ -155,9 +155,9 @@ def _document_problems(app: FastAPI) -> None:
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     _problem_responses(operation)
-        return app.openapi_schema  # type: ignore[return-value]
+        return app.openapi_schema  # type: ignore[return-value]  # FastAPI's documented way to customise openapi()
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise openapi()
 
 
 def _problem_responses(operation: dict[str, Any]) -> None:

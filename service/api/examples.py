@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from domain.catalogue import APPENDABLE, BY_NAME, EventType
-from service.api.mapping import jsonable
+from service.wire.documents import jsonable
 
 
 def wire_example(entry: EventType) -> dict[str, Any]:
@@ -33,7 +33,7 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {entry.name: wire_example(entry) for
 
 
 def openapi_event_examples() -> dict[str, dict[str, Any]]:
-    examples = {
+    examples: dict[str, dict[str, Any]] = {
         kind: {"summary": kind.replace("_", " "), "value": {"type": kind, **body}}
         for kind, body in EVENT_EXAMPLES.items()
     }

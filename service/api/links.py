@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.security.openapi import operations
+from service.http.openapi import operations
 
 DEAL = {"deal_id": "$response.body#/deal_id"}
 ENDPOINT = {"endpoint_id": "$response.body#/id"}

@@ -11,17 +11,28 @@ from service import __version__
 from service.api.docs import install_docs
 from service.api.errors import install_error_handlers
 from service.api.links import document_links
-from service.api.routes import deal_diff, deal_events, deal_list, deals, feed, log, projections, streams
-from service.api.routes import timeline as timeline_page
+from service.api.rebuilt_answers import rebuilt_answer
+from service.api.routes import (
+    deal_diff,
+    deal_events,
+    deal_list,
+    deals,
+    feed,
+    log,
+    operations,
+    projections,
+    streams,
+    timeline_page,
+)
 from service.api.routes import webhooks as webhook_routes
 from service.application import DealsApplication
-from service.background import Background
+from service.bootstrap import Background
 from service.http.limits import install_limits
+from service.http.observability import install_observability
+from service.http.openapi import add_openapi_hook
 from service.idempotency.install import install_idempotency
-from service.observability.install import install_observability
 from service.projections.read_models import ReadModels
 from service.security.install import install_auth
-from service.security.openapi import add_openapi_hook
 from service.settings import Settings, get_settings
 from service.webhooks.service import Webhooks
 
@@ -71,9 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(projections.router)
     app.include_router(timeline_page.router)
     app.include_router(log.router)
+    app.include_router(operations.router)
     # Each middleware wraps those installed before it: idempotency innermost, then limits, auth, and request ids
     # and logs outermost.
-    install_idempotency(app, settings)
+    install_idempotency(app, settings, rebuilt_answer)
     install_limits(app, settings)
     install_auth(app, settings)
     install_observability(app, settings)

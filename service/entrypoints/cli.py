@@ -130,7 +130,7 @@ def worker(
     import signal
     import threading
 
-    from service.background import Background
+    from service.bootstrap import Background
     from service.entrypoints.worker_health import HEARTBEAT_SECONDS, beat
     from service.settings import get_settings
 

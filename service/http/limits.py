@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from service.http.body_limit import MAX_PATH_BYTES, MAX_QUERY_BYTES, BodyLimitMiddleware
+from service.http.openapi import add_openapi_hook, operations, problem_response
 from service.http.text_schema import document_text_rules
-from service.security.openapi import add_openapi_hook, operations, problem_response
 from service.settings import Settings
 
 

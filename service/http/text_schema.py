@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.catalogue import EVENT_CLASSES
-from service.security.openapi import operations
+from service.http.openapi import operations
 
 # What text_limits.py lets through: tab, line feed and carriage return in a body's strings, nothing below U+0020
 # in keys, the query, the path and headers.

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from service.idempotency.middleware import IdempotencyMiddleware
-from service.security.openapi import add_openapi_hook, operations, problem_response
+from service.http.openapi import add_openapi_hook, operations, problem_response
+from service.idempotency.middleware import IdempotencyMiddleware, Rebuild
 from service.settings import Settings
 
 HEADER = {
@@ -22,8 +22,8 @@ HEADER = {
 }
 
 
-def install_idempotency(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(IdempotencyMiddleware, ttl=timedelta(hours=settings.idempotency_ttl_hours),
+def install_idempotency(app: FastAPI, settings: Settings, rebuild: Rebuild) -> None:
+    app.add_middleware(IdempotencyMiddleware, ttl=timedelta(hours=settings.idempotency_ttl_hours), rebuild=rebuild,
                        exit_after_commit=settings.test_fault == "exit_after_commit")
     add_openapi_hook(app, document)
 

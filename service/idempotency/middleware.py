@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,9 +31,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.http.body_limit import read_body, replay_body
 from service.http.problem import problem
 from service.idempotency.context import CURRENT, PendingClaim
-from service.idempotency.rebuild import rebuilt_answer
 from service.idempotency.record import IdempotencyKey, key_id
 from service.observability.metrics import IDEMPOTENCY_REJECTIONS, IDEMPOTENT_REPLAYS
+
+# The answer to a claimed deal write, rebuilt from the log (deals, the claimed record, the request's body); None when
+# the claim names no deal write.
+Rebuild = Callable[[Any, IdempotencyKey, bytes], Response | None]
 
 log = logging.getLogger("deals.idempotency")
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -72,9 +75,10 @@ def fingerprint(scope: Scope, body: bytes) -> str:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, ttl: timedelta, exit_after_commit: bool = False) -> None:
+    def __init__(self, app: ASGIApp, ttl: timedelta, rebuild: Rebuild, exit_after_commit: bool = False) -> None:
         self.app = app
         self.ttl = ttl
+        self.rebuild = rebuild  # the answer to a claimed write, from the log (given by the API: api/rebuilt_answers.py)
         self.exit_after_commit = exit_after_commit
         self.last_purge = 0.0
         self._locks: dict[UUID, asyncio.Lock] = {}
@@ -200,12 +204,11 @@ class IdempotencyMiddleware:
 
         return await anyio.to_thread.run_sync(load)
 
-    @staticmethod
-    def _rebuild(deals: Any, record: IdempotencyKey, claim: PendingClaim) -> IdempotencyKey | None:
+    def _rebuild(self, deals: Any, record: IdempotencyKey, claim: PendingClaim) -> IdempotencyKey | None:
         """The record answered from the log (and kept so, unless its writer kept its own meanwhile); None when the
         claim names no deal write."""
         try:
-            response = rebuilt_answer(deals, record, claim.body)
+            response = self.rebuild(deals, record, claim.body)
         except Exception:
             log.warning("idempotency: the answer to %s could not be rebuilt", claim.request, exc_info=True)
             return None

@@ -29,8 +29,8 @@ class IdempotencyKey(Aggregate):
         deal_id: str | None
         deal_version: int | None
 
-        def apply(self, key: Aggregate) -> None:  # type: ignore[override]
-            key._claim(self)  # type: ignore[attr-defined]
+        def apply(self, key: Aggregate) -> None:
+            key._claim(self)  # type: ignore[attr-defined]  # the key's own aggregate: eventsourcing types apply()'s argument as Aggregate
 
     class Reclaimed(Aggregate.Event):
         fingerprint: str
@@ -38,16 +38,16 @@ class IdempotencyKey(Aggregate):
         deal_id: str | None
         deal_version: int | None
 
-        def apply(self, key: Aggregate) -> None:  # type: ignore[override]
-            key._claim(self)  # type: ignore[attr-defined]
+        def apply(self, key: Aggregate) -> None:
+            key._claim(self)  # type: ignore[attr-defined]  # the key's own aggregate: eventsourcing types apply()'s argument as Aggregate
 
     class Answered(Aggregate.Event):
         status: int
         headers: dict[str, str]
         body: str
 
-        def apply(self, key: Aggregate) -> None:  # type: ignore[override]
-            key.answer = (self.status, dict(self.headers), self.body)  # type: ignore[attr-defined]
+        def apply(self, key: Aggregate) -> None:
+            key.answer = (self.status, dict(self.headers), self.body)  # type: ignore[attr-defined]  # the key's own aggregate: eventsourcing types apply()'s argument as Aggregate
 
     @classmethod
     def claim(cls, key: UUID, fingerprint: str, request: str, deal_id: UUID | None, deal_version: int | None,

@@ -38,7 +38,7 @@ def verify(
         _verify(settings, pool, deal, checkpoint, key)
 
 
-def _verify(settings, pool, deal, checkpoint, key) -> None:  # type: ignore[no-untyped-def]
+def _verify(settings, pool, deal, checkpoint, key) -> None:
     from uuid import UUID
 
     from service.application import DealsApplication
@@ -108,7 +108,7 @@ def _verify(settings, pool, deal, checkpoint, key) -> None:  # type: ignore[no-u
     console.print("intact", style="green")
 
 
-def _consistent(ledger, consistency, saved, latest, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _consistent(ledger, consistency, saved, latest, name: str) -> list[str]:
     from service.ledger.merkle import verify_consistency
     from service.ledger.proofs import ProofRefused
 

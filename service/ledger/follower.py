@@ -38,7 +38,7 @@ PAGE = 2000
 def extend(app: object, store: LedgerStore, page: int = PAGE) -> int:
     """Hash one page of new events into the tree; returns how many."""
     size, position = store.size()
-    leaves = log_page(app, position, page)  # type: ignore[arg-type]
+    leaves = log_page(app, position, page)  # type: ignore[arg-type]  # the application is a DealsApplication; the follower holds it as the library's type
     if leaves:
         store.append(size, leaves)
     return len(leaves)
@@ -83,7 +83,7 @@ class CatchUp:
     FAR = 1_000  # events behind that make it worth saying
 
     def __init__(self, app: object, store: LedgerStore) -> None:
-        self.head = app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+        self.head = app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]  # the backend's recorder (storage/environment.py); the library types it as a base
         _, position = store.size()
         self.active = self.head - position > self.FAR
         self.said = time.monotonic()
@@ -147,7 +147,7 @@ class Following:
 
 
 class LedgerWorker:
-    """The background component (service/background.py); does nothing with DEALS_LEDGER=off."""
+    """The background component (service/bootstrap.py); does nothing with DEALS_LEDGER=off."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -1,5 +1,5 @@
 """An event of the stored log as its leaf: decoded from the events table (never the feed table or a cache), as
-the feed item GET /events serves, canonicalised and hashed (canonical.py)."""
+the feed item GET /events serves, canonicalised and hashed (service/wire/canonical.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain import DealEvent
-from service.api.event_json import event_body, with_position
-from service.ledger.canonical import canonical, item_leaf_hash
-from service.ledger.merkle import leaf_hash
+from service.wire.canonical import canonical, item_leaf_hash, leaf_hash
+from service.wire.event_json import event_body, with_position
 
 if TYPE_CHECKING:
     from service.application import DealsApplication
@@ -40,5 +39,5 @@ def log_page(app: DealsApplication, after: int | None, limit: int, strict: bool 
     """(position, deal_id, version, leaf_hash) of the stored events after a position (None: every row, even one
     written at a position no insert would give), in commit order."""
     rows = app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=after is None)
-    return [(n.id, n.originator_id, n.originator_version, event_leaf_hash(app, n, n.id, strict))  # type: ignore[misc]
+    return [(n.id, n.originator_id, n.originator_version, event_leaf_hash(app, n, n.id, strict))  # type: ignore[misc]  # each notification's id is its position
             for n in rows]

@@ -15,10 +15,6 @@ Node = tuple[int, int]  # (level, index)
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
 def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 

@@ -80,11 +80,11 @@ def view_class(settings: Settings) -> type[DealListView]:
 def open_view(settings: Settings) -> DealListView:
     """The view on its own connections, for queries, catch-up and rebuilds outside the runner."""
     env = Environment(NAME, projection_env(settings, NAME))
-    return InfrastructureFactory.construct(env).tracking_recorder(view_class(settings))  # type: ignore[return-value]
+    return InfrastructureFactory.construct(env).tracking_recorder(view_class(settings))  # type: ignore[return-value]  # the factory returns an instance of the class it is given
 
 
 def close_view(view: DealListView) -> None:
-    view.datastore.close()  # type: ignore[attr-defined]
+    view.datastore.close()  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
 
 
 class RunningProjection:
@@ -128,7 +128,7 @@ class DealListWorker:
         app = DealsApplication(settings=self.settings)
         view = open_view(self.settings)
         try:
-            states = DealStates(load=loader(app))  # type: ignore[arg-type]
+            states = DealStates(load=loader(app))  # type: ignore[arg-type]  # the loader gives deals at a version; the library types the application generically
             position = catch_up(app, view, states, stop=self.exclusive.stopping)
             log.info("deal list caught up to position %s", position)
             skipped = view.skipped_deals()
@@ -141,8 +141,8 @@ class DealListWorker:
         FAULTS.cleared(NAME, position)
         runner = start_projection(self.settings, DealListProjection, view_class(self.settings))
         runner.__enter__()
-        runner.projection.skipped = skipped  # type: ignore[attr-defined]
-        runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined, arg-type]
+        runner.projection.skipped = skipped  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
+        runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
         return RunningProjection(runner)
 
     def start(self) -> None:

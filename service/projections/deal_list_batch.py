@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import cast
 from uuid import UUID
 
 import psycopg
@@ -144,9 +145,9 @@ def _write_page(app: DealsApplication, view: DealListView, states: DealStates, n
         return view.write(Tracking(app.name, notifications[-1].id), rows, parties_of)
     except Exception as error:
         for notification in notifications:
-            states.forget(notification.originator_id)  # its fold may be ahead of what was written
+            states.forget(cast(UUID, notification.originator_id))  # its fold may be ahead of what was written
         if poisoned and not isinstance(error, TRANSIENT):
-            raise PoisonedEvent(NAME, notifications[0].id, notifications[0].originator_id, error) from error
+            raise PoisonedEvent(NAME, notifications[0].id, cast(UUID, notifications[0].originator_id), error) from error
         raise
 
 
@@ -158,7 +159,7 @@ def skip_deals_at(app: DealsApplication, view: DealListView, positions: Collecti
         if not found or found[0].id != position:
             raise ValueError(f"the log has no event at position {position}")
         event = f"{found[0].topic.rpartition(':')[2]} at version {found[0].originator_version}"
-        skip = Skip(found[0].originator_id, position, f"{event}; rebuild --skip-position {position}",
+        skip = Skip(cast(UUID, found[0].originator_id), position, f"{event}; rebuild --skip-position {position}",
                     datetime.now(UTC))
         view.record_skip(skip)
         skips.append(skip)
@@ -169,7 +170,7 @@ def rebuild(app: DealsApplication, view: DealListView, page: int = DEFAULT_PAGE,
             capacity: int = 50_000) -> int:
     """Rebuild the view from the whole log into shadow tables and swap them in; the position reached. The deals
     recorded as skipped (skip_deals_at) are left out."""
-    states = DealStates(capacity=capacity, load=loader(app))  # type: ignore[arg-type]
+    states = DealStates(capacity=capacity, load=loader(app))  # type: ignore[arg-type]  # the loader gives deals at a version; the library types the application generically
     reader = LogReader(app, states, page, view.skipped_deals())
     view.prepare_shadow()
 

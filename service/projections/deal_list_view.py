@@ -210,7 +210,7 @@ class DealListView(TrackingRecorder, ABC):
 
     def skips(self) -> list[Skip]:
         """The deals left out of the list, and why (see `deals projections rebuild --skip-position`)."""
-        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             c.execute(f"SELECT * FROM {self.skipped_table} ORDER BY position")
             return [Skip(UUID(r["deal_id"]), r["position"], r["reason"], datetime.fromisoformat(r["skipped_at"]))
                     for r in c.fetchall()]
@@ -220,7 +220,7 @@ class DealListView(TrackingRecorder, ABC):
 
     def record_skip(self, skip: Skip) -> None:
         ph = self.dialect.placeholder
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             c.execute(f"INSERT INTO {self.skipped_table} (deal_id, position, reason, skipped_at) "
                       f"VALUES ({ph}, {ph}, {ph}, {ph}) ON CONFLICT (deal_id) DO NOTHING",
                       (str(skip.deal_id), skip.position, skip.reason.replace("\x00", ""),
@@ -244,6 +244,8 @@ class DealListView(TrackingRecorder, ABC):
     def index_shadow(self) -> None: ...
 
     @abstractmethod
-    def swap_in_shadow(self, finish: Callable[[Callable[[Sequence[DealRow], Collection[UUID]], None]], int]) -> int:
+    def swap_in_shadow(
+        self, finish: Callable[[Callable[[Sequence[DealRow], Collection[UUID]], None]], int | None]
+    ) -> int | None:
         """Lock the position, let `finish` write the last events into the shadow (it returns the position reached),
         replace the live tables with the shadow ones and set the position, all in one transaction."""

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from domain import Deal, DealEvent
@@ -100,9 +101,10 @@ class DealStates:
         """Fold one event onto its deal; the deal returned is at the event's version."""
         deal_id = event.originator_id
         if isinstance(event, DealOpened):
-            followed = Followed(event.mutate(None), event.occurred_at, position)
+            followed = Followed(cast(Deal, event.mutate(None)), event.occurred_at, position)
         else:
-            followed = self._deals.pop(deal_id, None) or self._fetch(deal_id, event.originator_version - 1)
+            kept = self._deals.pop(deal_id, None)
+            followed = kept if kept is not None else self._fetch(deal_id, event.originator_version - 1)
             if followed.deal.version != event.originator_version - 1:
                 followed = self._fetch(deal_id, event.originator_version - 1)
             event.mutate(followed.deal)

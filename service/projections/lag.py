@@ -35,7 +35,7 @@ def _lag(app: DealsApplication, name: str, position: int, head: int) -> Lag:
     behind = app.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False)
     if not behind:
         return Lag(name, position, head, 0, 0.0, None)
-    oldest = app.mapper.to_domain_event(behind[0]).timestamp
+    oldest: datetime = app.mapper.to_domain_event(behind[0]).timestamp  # type: ignore[attr-defined]  # a DealEvent
     seconds = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
     return Lag(name, position, head, _count_after(app, position), round(seconds, 3), oldest)
 
@@ -43,10 +43,10 @@ def _lag(app: DealsApplication, name: str, position: int, head: int) -> Lag:
 def _count_after(app: DealsApplication, position: int) -> int:
     """Events after the position (notification ids may have gaps, so not head - position)."""
     recorder = app.recorder
-    table = recorder.events_table_name  # type: ignore[attr-defined]
-    with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+    table = recorder.events_table_name  # type: ignore[attr-defined]  # the backend's recorder (storage/environment.py); the library types it as a base
+    with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
         if app.settings.is_postgres:
-            schema = recorder.datastore.schema  # type: ignore[attr-defined]
+            schema = recorder.datastore.schema  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             c.execute(f'SELECT COUNT(*) AS n FROM "{schema}"."{table}" WHERE notification_id > %s', (position,))
             return int(c.fetchone()["n"])
         c.execute(f"SELECT COUNT(*) FROM {table} WHERE rowid > ?", (position,))
@@ -56,7 +56,7 @@ def _count_after(app: DealsApplication, position: int) -> int:
 def _postgres_positions(app: DealsApplication, settings: Settings) -> dict[str, int]:
     schema = settings.postgres_schema
     found: dict[str, int] = {}
-    with app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+    with app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
         c.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name LIKE %s",
                   (schema, r"%\_tracking"))
         for table in sorted(row["table_name"] for row in c.fetchall()):

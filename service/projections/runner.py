@@ -10,13 +10,14 @@ from eventsourcing.projection import Projection, ProjectionRunner
 
 from service.application import DealsApplication
 from service.settings import Settings
+from service.storage.environment import eventsourcing_env
 
 
 def projection_env(settings: Settings, projection_name: str) -> dict[str, str]:
     """The environment for one projection: on SQLite its view lives in a file of its own (SQLite tables are not
     prefixed, so a view sharing the event store's file would share its tracking table); on PostgreSQL its tables
     are prefixed with the projection's name in the same database."""
-    env = settings.eventsourcing_env()
+    env = eventsourcing_env(settings)
     if not settings.is_postgres:
         env[f"{projection_name.upper()}_SQLITE_DBNAME"] = settings.sqlite_file(projection_name)
     return env

@@ -1,4 +1,4 @@
-"""`deals feed backfill`: store the feed JSON of events recorded without it (api/feed.py)."""
+"""`deals feed backfill`: store the feed JSON of events recorded without it (replay/feed.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def backfill_command(
 ) -> None:
     """Store each event's feed JSON where it is missing or stale (events recorded before an upgrade that changed
     their JSON); until then the feed decodes those events one by one. Safe while the service runs."""
-    from service.api.feed import backfill
     from service.application import DealsApplication
+    from service.replay.feed import backfill
     from service.settings import get_settings
 
     app = DealsApplication(settings=get_settings())

@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic
 from domain import EVENT_CLASSES, DealEvent
 from domain.errors import InvalidValue
 from service.application import DealNotFound
-from service.replay.timetravel import indexed_extent, timeline_recorder
+from service.replay.timetravel import event_index_recorder, indexed_extent
 
 if TYPE_CHECKING:
     from service.application import DealsApplication
@@ -52,7 +52,7 @@ def history_page(
     cursor: str | None = None,
 ) -> HistoryPage:
     """One page of the deal's history, with `next_cursor` (and `next_after_version` in version order)."""
-    recorder = timeline_recorder(app)
+    recorder = event_index_recorder(app)
     by_occurred = order == "occurred_at"
     after = _after(cursor, by_occurred, after_version)
     if by_occurred:
@@ -69,7 +69,7 @@ def history_page(
         next_cursor = f"{rows[-1][1]}:{last_version}"
     else:
         next_cursor = str(last_version)
-    return HistoryPage(events, next_cursor, last_version if full and not by_occurred else None)  # type: ignore[arg-type]
+    return HistoryPage(events, next_cursor, last_version if full and not by_occurred else None)  # type: ignore[arg-type]  # the page's events are DealEvents; the library types them as a protocol
 
 
 def _after(cursor: str | None, by_occurred: bool, after_version: int) -> tuple[int, int]:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain import DealEvent
+from domain.cuts import Cut, in_view, occurred_overrides
 from domain.errors import InvalidValue
-from domain.timeline import Cut, in_view, occurred_overrides
-from service.api import mapping
 from service.replay.timetravel import deal_at
+from service.wire import documents
 
 if TYPE_CHECKING:
     from service.application import DealsApplication
@@ -32,13 +32,13 @@ def replay_report(
     known_at: datetime | None = None,
 ) -> ReplayReport:
     replay = deal_at(app, deal_id, version=version, as_of=as_of, known_at=known_at)
-    events: list[DealEvent] = list(app.events.get(deal_id, lte=version))  # type: ignore[arg-type]
+    events: list[DealEvent] = list(app.events.get(deal_id, lte=version))  # type: ignore[arg-type]  # the log's events are DealEvents; the library types them as a protocol
     if as_of is not None or known_at is not None:
         cut = Cut(as_of, known_at)
         events = in_view(events, cut, occurred_overrides(events, cut))
     return ReplayReport(
-        [mapping.jsonable(mapping.event_out(e)) for e in events],
-        mapping.jsonable(mapping.deal_out(replay.deal)),
+        [documents.jsonable(documents.event_out(e)) for e in events],
+        documents.jsonable(documents.deal_out(replay.deal)),
         replay.skipped,
     )
 

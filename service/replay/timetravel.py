@@ -2,7 +2,7 @@
 
 By version, the library's repository starts from the newest snapshot at or below N. By as_of/known_at, the
 timeline index gives the last version before which everything is in view; the fold starts from the snapshot at
-or below it and applies only the later events still in view (domain/timeline.py decides which).
+or below it and applies only the later events still in view (domain/cuts.py decides which).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from domain import Deal, DealEvent
+from domain.cuts import Cut, Replay, fold, in_view
 from domain.errors import InvalidValue
-from domain.timeline import Cut, Replay, fold, in_view
 from service.application import DealNotFound
-from service.storage.timeline_index import Extent, TimelineRecorder, from_us, index_row, to_us
+from service.storage.event_index import EventIndexRecorder, Extent, from_us, index_row, to_us
 
 if TYPE_CHECKING:
     from service.application import DealsApplication
@@ -53,7 +53,7 @@ def _at_version(app: DealsApplication, deal_id: UUID, version: int) -> Replay:
 
 
 def _at_cut(app: DealsApplication, deal_id: UUID, cut: Cut) -> Replay:
-    recorder = timeline_recorder(app)
+    recorder = event_index_recorder(app)
     known_us = None if cut.known_at is None else to_us(cut.known_at)
     as_of_us = None if cut.as_of is None else to_us(cut.as_of)
     facts = recorder.cut_facts(deal_id, as_of_us, known_us)
@@ -98,27 +98,27 @@ def _snapshot_at_or_below(app: DealsApplication, deal_id: UUID, version: int) ->
     if app.snapshots is None or version < 1:
         return None
     for snapshot in app.snapshots.get(deal_id, lte=version, desc=True, limit=1):
-        return cast(Deal, snapshot.mutate(None))  # type: ignore[attr-defined]
+        return cast(Deal, snapshot.mutate(None))  # type: ignore[attr-defined]  # snapshots are on (snapshotting_intervals is set), so the store exists
     return None
 
 
-def indexed_extent(app: DealsApplication, recorder: TimelineRecorder, deal_id: UUID) -> Extent:
+def indexed_extent(app: DealsApplication, recorder: EventIndexRecorder, deal_id: UUID) -> Extent:
     """The deal's extent, first indexing its events if they were recorded before the index existed."""
     extent = recorder.deal_extent(deal_id)
     if extent is None:
         raise DealNotFound(deal_id)
     if not extent.complete:
-        recorder.insert_timeline([index_row(e) for e in app.events.get(deal_id)])  # type: ignore[arg-type]
+        recorder.insert_timeline([index_row(e) for e in app.events.get(deal_id)])  # type: ignore[arg-type]  # the log's events are DealEvents; the library types them as a protocol
         extent = recorder.deal_extent(deal_id)
         assert extent is not None
     return extent
 
 
-def timeline_recorder(app: DealsApplication) -> TimelineRecorder:
+def event_index_recorder(app: DealsApplication) -> EventIndexRecorder:
     recorder: Any = app.recorder
-    if not isinstance(recorder, TimelineRecorder):
+    if not isinstance(recorder, EventIndexRecorder):
         raise TypeError(
             f"{type(recorder).__name__} keeps no timeline index; construct the application from "
-            "Settings.eventsourcing_env()"
+            "storage.environment.eventsourcing_env"
         )
     return recorder

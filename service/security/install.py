@@ -6,9 +6,10 @@ import logging
 
 from fastapi import FastAPI
 
+from service.http.openapi import add_openapi_hook
 from service.security.keys import KeyRing
 from service.security.middleware import AuthMiddleware
-from service.security.openapi import add_openapi_hook, declare_security
+from service.security.openapi import declare_security
 from service.settings import Settings
 
 log = logging.getLogger("deals.security")

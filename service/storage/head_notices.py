@@ -49,7 +49,7 @@ class HeadNotifying:
         self.heads_channel = heads_channel(self.datastore.schema)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]
+        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
         heads: dict[Any, int] = {}
         for event in stored_events:
             heads[event.originator_id] = max(event.originator_version, heads.get(event.originator_id, 0))

@@ -25,7 +25,7 @@ class IdempotentInsert:
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         try:
-            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
         except IntegrityError:
             positions = self._positions_if_stored(stored_events)
             if positions is None:

@@ -4,7 +4,7 @@ global feed, projections and webhooks see deal events only.
 
 A key is a small aggregate (service.idempotency.record); the recorder recognises its events by topic and its ids by
 their UUID version (8), and stores and reads them in the keys table. The mixin goes on top of whichever application
-recorder the settings chose (see `idempotent_recorder_topic`).
+recorder of each backend (storage/environment.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import get_topic, register_topic, resolve_topic
 
 KEY_TOPIC_PREFIX = "service.idempotency.record:"
 KEY_ID_VERSION = 8
@@ -40,9 +38,9 @@ class KeyStore:
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         keys = [s for s in stored_events if is_key_event(s)]
         if not keys:
-            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
         events = [s for s in stored_events if not is_key_event(s)]
-        ids = super().insert_events(events, idempotency_keys=keys, **kwargs)  # type: ignore[misc]
+        ids = super().insert_events(events, idempotency_keys=keys, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
         if not ids:
             return ids
         # Each key is recorded "at" the position of the last event it produced (the library wants one id per event).
@@ -57,13 +55,13 @@ class KeyStore:
             found = self.select_key_events(originator_id, **kwargs)
             if found:
                 return found
-        return super().select_events(originator_id, **kwargs)  # type: ignore[misc]
+        return super().select_events(originator_id, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
 
     def select_key_events(
         self, key_id: UUID, *, gt: int | None = None, lte: int | None = None, desc: bool = False,
         limit: int | None = None,
     ) -> list[StoredEvent]:
-        where, params = "key_id = %s", [key_id]
+        where, params = "key_id = %s", list[Any]([key_id])
         if gt is not None:
             where, params = where + " AND version > %s", [*params, gt]
         if lte is not None:
@@ -81,12 +79,12 @@ class KeyStore:
 
 class SQLiteKeyStore(KeyStore):
     @property
-    def keys_table(self) -> str:  # type: ignore[override]
-        return self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]
+    def keys_table(self) -> str:  # type: ignore[override]  # a mixin: the library's recorder it is mixed into has it
+        return self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
 
     def construct_create_table_statements(self) -> list[str]:
         return [
-            *super().construct_create_table_statements(),  # type: ignore[misc]
+            *super().construct_create_table_statements(),  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
             f"CREATE TABLE IF NOT EXISTS {self.keys_table} (key_id TEXT, version INTEGER, topic TEXT, state BLOB, "
             "stored_at REAL NOT NULL, PRIMARY KEY (key_id, version)) WITHOUT ROWID",
         ]
@@ -96,18 +94,18 @@ class SQLiteKeyStore(KeyStore):
         if keys:
             now = time.time()
             c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?,?,?)",
-                          [(k.originator_id.hex, k.originator_version, k.topic, k.state, now) for k in keys])
-        return super()._insert_events(c, stored_events, **kwargs)  # type: ignore[misc]
+                          [(UUID(str(k.originator_id)).hex, k.originator_version, k.topic, k.state, now) for k in keys])
+        return super()._insert_events(c, stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
 
     def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
         params = [p.hex if isinstance(p, UUID) else p for p in params]
-        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             c.execute(f"SELECT version, topic, state FROM {self.keys_table} {where.replace('%s', '?')}", params)
             return [(row[0], row[1], row[2]) for row in c.fetchall()]
 
     def purge_keys(self, stored_before: datetime) -> int:
         """Forget keys whose last claim is older than the cut (their retries would be new requests anyway)."""
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             c.execute(f"DELETE FROM {self.keys_table} WHERE key_id IN (SELECT key_id FROM {self.keys_table} "
                       "GROUP BY key_id HAVING max(stored_at) < ?)", (stored_before.timestamp(),))
             return c.sqlite_cursor.rowcount
@@ -118,9 +116,9 @@ class PostgresKeyStore(KeyStore):
         from psycopg.sql import SQL, Identifier
 
         super().__init__(*args, **kwargs)
-        self.keys_table = self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]
-        self._keys = Identifier(self.datastore.schema, self.keys_table)  # type: ignore[attr-defined]
-        self.sql_create_statements.append(SQL(  # type: ignore[attr-defined]
+        self.keys_table = self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        self._keys = Identifier(self.datastore.schema, self.keys_table)  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        self.sql_create_statements.append(SQL(  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             "CREATE TABLE IF NOT EXISTS {} (key_id uuid NOT NULL, version bigint NOT NULL, topic text NOT NULL, "
             "state bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (key_id, version))"
         ).format(self._keys))
@@ -128,7 +126,7 @@ class PostgresKeyStore(KeyStore):
             self._keys)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]
+        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
         keys: Sequence[StoredEvent] = kwargs.get("idempotency_keys") or ()
         if keys:
             curs.executemany(self._insert_keys, [(k.originator_id, k.originator_version, k.topic, k.state)
@@ -137,36 +135,15 @@ class PostgresKeyStore(KeyStore):
     def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
         from psycopg.sql import SQL
 
-        statement = SQL("SELECT version, topic, state FROM {} ").format(self._keys) + SQL(where)  # type: ignore[arg-type]
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:  # type: ignore[attr-defined]
+        statement = SQL("SELECT version, topic, state FROM {} ").format(self._keys) + SQL(where)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             curs.execute(statement, params)
             return [(row["version"], row["topic"], row["state"]) for row in curs.fetchall()]
 
     def purge_keys(self, stored_before: datetime) -> int:
         from psycopg.sql import SQL
 
-        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             curs.execute(SQL("DELETE FROM {t} WHERE key_id IN (SELECT key_id FROM {t} GROUP BY key_id "
                              "HAVING max(stored_at) < %s)").format(t=self._keys), (stored_before,))
             return curs.rowcount
-
-
-def idempotent_recorder_topic(base_topic: str) -> str:
-    """The topic of the given application recorder class with the key store mixed in (made once per process)."""
-    base = resolve_topic(base_topic)
-    if issubclass(base, KeyStore):
-        return base_topic
-    mixin = PostgresKeyStore if issubclass(base, PostgresApplicationRecorder) else SQLiteKeyStore
-    name = f"Idempotent{base.__name__}"
-    topic = f"{__name__}:{name}"
-    try:
-        resolve_topic(topic)
-    except Exception:
-        register_topic(topic, type(name, (mixin, base), {"__module__": __name__, "__qualname__": name}))
-    return topic
-
-
-def default_recorder_topic(is_postgres: bool) -> str:
-    from eventsourcing.sqlite import SQLiteApplicationRecorder
-
-    return get_topic(PostgresApplicationRecorder if is_postgres else SQLiteApplicationRecorder)

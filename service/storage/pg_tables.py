@@ -26,17 +26,17 @@ class SerialTableCreation:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (TABLE_CREATION_LOCK,), prepare=False)
         if getattr(self, "tracking_table_exists", True) is False:
             self._recheck_tracking_table(curs)
-        super()._create_table(curs)  # type: ignore[misc]
+        super()._create_table(curs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
 
     def _recheck_tracking_table(self, curs: Any) -> None:
         """The library looks for a tracking table before this lock is taken: a process that created it meanwhile
         has also recorded its migration row, which inserting again would fail on (IntegrityError). Look again."""
-        schema, table = self.datastore.schema, self.tracking_table_name  # type: ignore[attr-defined]
+        schema, table = self.datastore.schema, self.tracking_table_name  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
         curs.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',), prepare=False)
         row = curs.fetchone()
         if row is None or next(iter(row.values()) if isinstance(row, dict) else iter(row)) is None:
             return
-        curs.execute(self.max_tracking_id_statement, (self.table_migration_identifier,))  # type: ignore[attr-defined]
+        curs.execute(self.max_tracking_id_statement, (self.table_migration_identifier,))  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
         found = curs.fetchone()
         self.tracking_table_exists = True
         self.tracking_migration_current = self.tracking_migration_previous = found["max"] if found else None

@@ -15,17 +15,17 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
 
-from service.api.event_json import FINGERPRINT
+from service.storage.event_index import CutFacts, EventIndexRecorder, Extent, FeedRow, feed_rows, timeline_rows
 from service.storage.head_notices import HeadNotifying
 from service.storage.idempotent_insert import IdempotentInsert
 from service.storage.pg_tables import SerialTableCreation
-from service.storage.timeline_index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
+from service.wire.event_json import FINGERPRINT
 
 
 class IndexedPostgresApplicationRecorder(
-    SerialTableCreation, HeadNotifying, IdempotentInsert, TimelineRecorder, PostgresApplicationRecorder
+    SerialTableCreation, HeadNotifying, IdempotentInsert, EventIndexRecorder, PostgresApplicationRecorder
 ):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:
@@ -58,7 +58,7 @@ class IndexedPostgresApplicationRecorder(
                 "WHERE target_version IS NOT NULL").format(i=Identifier(f"{self.timeline_table}_annotations_idx"),
                                                            t=self.timeline)
         )
-        # Each event's JSON as the feed serves it, by position (replay/index.py, api/event_json.py).
+        # Each event's JSON as the feed serves it, by position (storage/event_index.py, wire/event_json.py).
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {f} (position bigint PRIMARY KEY, fingerprint integer NOT NULL, "
                 "json bytea NOT NULL)").format(f=self.feed)
@@ -153,7 +153,7 @@ class IndexedPostgresApplicationRecorder(
         topics: Sequence[str] = (),
         by_occurred: bool = False,
     ) -> list[tuple[Notification, int]]:
-        where = (
+        where: Composable = (
             SQL("(t.occurred_us, e.originator_version) > (%(o)s, %(v)s)")
             if by_occurred
             else SQL("e.originator_version > %(v)s")
@@ -175,7 +175,7 @@ class IndexedPostgresApplicationRecorder(
     def select_feed_rows(
         self, after: int, limit: int, topics: Sequence[str], deal_id: UUID | None, upto: int | None
     ) -> list[FeedRow]:
-        where = SQL("e.notification_id > %(after)s")
+        where: Composable = SQL("e.notification_id > %(after)s")
         if upto is not None:
             where += SQL(" AND e.notification_id <= %(upto)s")
         if deal_id is not None:
@@ -207,7 +207,7 @@ class IndexedPostgresApplicationRecorder(
             "SELECT count(*) FROM (SELECT 1 FROM {e} WHERE notification_id > %s AND notification_id <= %s "
             "LIMIT %s) AS span"
         ).format(e=self.events)
-        return self._query(statement, (after, upto, cap))[0][0]  # type: ignore[no-any-return]
+        return self._query(statement, (after, upto, cap))[0][0]
 
     def _binary_query(self, statement: Composed | SQL, params: Any) -> list[Any]:
         # Binary results: bytea arrives as bytes without hex decoding.

@@ -32,5 +32,5 @@ class SQLitePollingSubscription(ListenNotifySubscription[SQLiteApplicationRecord
 
 
 class PollingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> SQLitePollingSubscription:  # type: ignore[override]
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> SQLitePollingSubscription:
         return SQLitePollingSubscription(self, gt=gt, topics=topics)

@@ -11,9 +11,9 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor
 
-from service.api.event_json import FINGERPRINT
+from service.storage.event_index import CutFacts, EventIndexRecorder, Extent, FeedRow, feed_rows, timeline_rows
 from service.storage.sqlite_polling import PollingSQLiteApplicationRecorder
-from service.storage.timeline_index import CutFacts, Extent, FeedRow, TimelineRecorder, feed_rows, timeline_rows
+from service.wire.event_json import FINGERPRINT
 
 
 @lru_cache(maxsize=65536)
@@ -22,7 +22,7 @@ def _dashed(hex_id: str) -> str:
     return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
-class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicationRecorder):
+class IndexedSQLiteApplicationRecorder(EventIndexRecorder, PollingSQLiteApplicationRecorder):
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
         self.timeline_table = events_table_name.replace("events", "timeline")
         self.feed_table = events_table_name.replace("events", "feed")
@@ -40,7 +40,7 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
             f"CREATE INDEX IF NOT EXISTS {t}_occurred ON {t} (originator_id, occurred_us, originator_version)",
             f"CREATE INDEX IF NOT EXISTS {t}_annotations ON {t} (originator_id, originator_version) "
             "WHERE target_version IS NOT NULL",
-            # Each event's JSON as the feed serves it, by position (replay/index.py, api/event_json.py).
+            # Each event's JSON as the feed serves it, by position (storage/event_index.py, wire/event_json.py).
             f"CREATE TABLE IF NOT EXISTS {self.feed_table} (position INTEGER PRIMARY KEY, "
             "fingerprint INTEGER NOT NULL, json BLOB NOT NULL)",
         ]
@@ -152,10 +152,10 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
             params.append(upto)
         if deal_id is not None:
             where += " AND e.originator_id = ?"
-            params.append(deal_id.hex)  # type: ignore[arg-type]
+            params.append(deal_id.hex)  # type: ignore[arg-type]  # the query's parameters are of mixed types
         if topics:
             where += f" AND e.topic IN ({','.join('?' * len(topics))})"
-            params += list(topics)  # type: ignore[arg-type]
+            params += list(topics)  # type: ignore[arg-type]  # the query's parameters are of mixed types
         with self._reading() as c:
             c.execute(
                 # The raw event only where its JSON is missing or stale.
@@ -171,13 +171,13 @@ class IndexedSQLiteApplicationRecorder(TimelineRecorder, PollingSQLiteApplicatio
         with self._reading() as c:
             c.execute(f"SELECT position, json, fingerprint FROM {self.feed_table} WHERE position > ? "
                       "ORDER BY position LIMIT ?", (after, limit))
-            return c.fetchall()  # type: ignore[no-any-return]
+            return c.fetchall()
 
     def count_events(self, after: int, upto: int, cap: int) -> int:
         with self._reading() as c:
             c.execute(f"SELECT count(*) FROM (SELECT 1 FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
                       "LIMIT ?)", (after, upto, cap))
-            return c.fetchone()[0]  # type: ignore[no-any-return]
+            return c.fetchone()[0]
 
     def replace_feed_json(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -70,8 +70,8 @@ def describe(event: DealEvent, names: Names) -> str:
     if special is not None:
         return special(event, names)
     if event.type_name.startswith("condition_"):
-        return f"{_who(names, event.by_party)}: condition {event.condition_id} {event.type_name[10:]}" + _reason(  # type: ignore[attr-defined]
-            event.note)  # type: ignore[attr-defined]
+        return f"{_who(names, event.by_party)}: condition {event.condition_id} {event.type_name[10:]}" + _reason(  # type: ignore[attr-defined]  # a condition's resolution: the type name says so
+            event.note)  # type: ignore[attr-defined]  # a condition's resolution: the type name says so
     by = getattr(event, "by_party", None) or getattr(event, "party_id", None)
     reason = getattr(event, "reason", None)
     subject = getattr(event, "proposal_id", None)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 from domain import Deal, DealEvent
+from domain.cuts import Cut, occurred_overrides
 from domain.events import StatementRecorded
-from domain.timeline import Cut, occurred_overrides
 from domain.values import Source
 from service.timeline_page.describe import describe, humanize
 
@@ -85,7 +85,7 @@ def link(source: Source) -> Link:
 
 
 def speaker_label(statement: object) -> tuple[str, bool]:
-    speaker = statement.speaker  # type: ignore[attr-defined]
+    speaker = statement.speaker  # type: ignore[attr-defined]  # a Statement or a StatementRecorded, both of which have a speaker
     if speaker.anonymous:
         return f"Anonymous {speaker.title or 'source'}", True
     name = ", ".join(part for part in (speaker.name, speaker.title) if part)
@@ -122,7 +122,8 @@ def _bands(timeline: Timeline, events: list[DealEvent], when: dict[int, datetime
     states: list[tuple[str, datetime]] = []
     balls: list[tuple[str, str, datetime]] = []
     for event in events:
-        deal = event.mutate(deal)  # type: ignore[arg-type]
+        deal = event.mutate(deal)
+        assert deal is not None  # every event leaves a deal (the first opens it)
         at = when[event.originator_version]
         if not states or states[-1][0] != deal.status.value:
             states.append((deal.status.value, at))

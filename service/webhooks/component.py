@@ -56,7 +56,7 @@ def open_store(settings: Settings) -> WebhookStore:
     """The webhook tables on connections of their own (created on first use); with DEALS_CIPHER_KEY, signing
     secrets stored before the key was set are sealed now."""
     env = Environment(NAME, {**projection_env(settings, NAME), **small_pools(settings)})
-    store: WebhookStore = InfrastructureFactory.construct(env).tracking_recorder(  # type: ignore[assignment]
+    store: WebhookStore = InfrastructureFactory.construct(env).tracking_recorder(  # type: ignore[assignment]  # the factory returns an instance of the class it is given
         store_class(settings))
     sealed = store.seal_plain_secrets()  # a few rows: endpoints are few, and each process opens a handful of stores
     if sealed:
@@ -65,7 +65,7 @@ def open_store(settings: Settings) -> WebhookStore:
 
 
 def close_store(store: WebhookStore) -> None:
-    store.datastore.close()  # type: ignore[attr-defined]
+    store.datastore.close()  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
 
 
 class RunningOutbox:
@@ -85,17 +85,17 @@ class RunningOutbox:
             settings, WebhookOutbox, store_class(settings), small_pools(settings)
         )
         self.runner.__enter__()
-        self.runner.projection.bind(self.runner.app)  # type: ignore[attr-defined]
+        self.runner.projection.bind(self.runner.app)  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
 
     def failed(self) -> bool:
-        outbox: WebhookOutbox = self.runner.projection  # type: ignore[assignment]
+        outbox: WebhookOutbox = self.runner.projection  # type: ignore[assignment]  # the runner's projection is this module's class, which the library types as Projection
         return self.runner.is_interrupted.is_set() or outbox.hand_off.error is not None
 
     def stop(self) -> None:
         try:
             self.runner.__exit__(None, None, None)
         finally:
-            self.runner.projection.hand_off.close()  # type: ignore[attr-defined]
+            self.runner.projection.hand_off.close()  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
 
 
 class NotifyListener:

@@ -136,7 +136,7 @@ class WebhookOutbox(Projection[WebhookStore]):
     def bind(self, app: DealsApplication) -> None:
         self.deals.attach(loader(app))
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         message = None
         if isinstance(domain_event, DealEvent):
             message = payload.deal_message(domain_event, tracking.notification_id, self.deals.after(domain_event))

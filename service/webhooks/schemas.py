@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from domain.values import DealStatus
-from service.api.schemas import BallOut, EventOut, Position, Schema, Time
+from service.wire.schemas import BallOut, EventOut, Position, Schema, Time
 
 WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 Description = Annotated[str, StringConstraints(max_length=500)]

@@ -103,7 +103,8 @@ class Sender:
             sending = Counter(d.endpoint_id for d in self._in_flight.values())
         full = [endpoint for endpoint, count in sending.items() if count >= cap]
         claimed = self.store.claim(datetime.now(UTC), self.settings.webhook_lease, wanted, skip=full)
-        kept, excess = [], []
+        kept: list[Claimed] = []
+        excess: list[Claimed] = []
         for delivery in claimed:
             sending[delivery.endpoint_id] += 1
             (kept if sending[delivery.endpoint_id] <= cap else excess).append(delivery)

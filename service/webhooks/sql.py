@@ -41,7 +41,7 @@ class SqlStore(TrackingRecorder, ABC):
     @contextmanager
     def _transaction(self, commit: bool) -> Iterator[Any]:
         self._pending_wake.value = False
-        with self.datastore.transaction(commit=commit) as cur:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=commit) as cur:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
             if commit:
                 self._begin_write(cur)
             yield cur

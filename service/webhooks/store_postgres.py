@@ -56,7 +56,7 @@ class PostgresWebhookStore(SerialTableCreation, WebhookStore, PostgresTrackingRe
         super().__init__(*args, **kwargs)
         names = {t: self.table(t) for t in ("endpoints", "messages", "deliveries", "attempts", "notices")}
         for statement in DDL:
-            self.sql_create_statements.append(SQL(statement.format(prefix=PREFIX, **names)))  # type: ignore[arg-type]
+            self.sql_create_statements.append(SQL(statement.format(prefix=PREFIX, **names)))  # type: ignore[arg-type]  # a mixin: the library's recorder it is mixed into has it
 
     @property
     def channel(self) -> str:
@@ -66,7 +66,7 @@ class PostgresWebhookStore(SerialTableCreation, WebhookStore, PostgresTrackingRe
         return f'"{self.datastore.schema}"."{PREFIX}{name}"'
 
     def wake_key(self) -> str:
-        kwargs = self.datastore.pool.kwargs
+        kwargs: dict[str, Any] = self.datastore.pool.kwargs  # type: ignore[assignment]  # psycopg_pool types it loosely
         return f"postgres:{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('dbname')}/{self.datastore.schema}"
 
     def _claim_rows(self, cur: Any, now: datetime, lease_until: datetime, limit: int,

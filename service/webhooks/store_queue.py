@@ -55,7 +55,7 @@ class DeliveryQueue(EndpointRows):
         """Record the messages and one delivery per endpoint that wants each, with the tracking position, atomically;
         the number of deliveries queued."""
         with self._transaction(commit=True) as cur:
-            self._insert_tracking(cur, tracking)
+            self._insert_tracking(cur, tracking)  # type: ignore[attr-defined]  # the backend's TrackingRecorder's
             if not messages:
                 return 0
             self._many(cur, "INSERT INTO {messages} (id, position, deal_id, version, type, recorded_at, body) "
@@ -113,7 +113,7 @@ class DeliveryQueue(EndpointRows):
                 secrets.append(opened(r["previous_secret"]))
             claimed.append(Claimed(
                 r["id"], as_uuid(r["endpoint_id"]), None if r["deal_id"] is None else as_uuid(r["deal_id"]), r["url"],
-                secrets, as_uuid(r["message_id"]), opened(r["body"]), r["attempts"], lease_until,  # type: ignore[arg-type]
+                secrets, as_uuid(r["message_id"]), opened(r["body"]), r["attempts"], lease_until,  # type: ignore[arg-type]  # psycopg rows are typed loosely; the columns are as the table declares
             ))
         return claimed
 
@@ -148,7 +148,7 @@ class DeliveryQueue(EndpointRows):
                        [{"delivery_id": o.delivery_id, "attempted_at": o.attempted_at, "status_code": o.status_code,
                          "latency_ms": o.latency_ms, "response_body": o.response_body, "error": o.error}
                         for o in outcomes])
-            self._promote(cur, finished)  # type: ignore[arg-type]
+            self._promote(cur, finished)
             by_endpoint: dict[UUID, list[Outcome]] = {}
             for o in sorted(outcomes, key=lambda o: o.attempted_at):
                 by_endpoint.setdefault(o.endpoint_id, []).append(o)

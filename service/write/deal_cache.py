@@ -12,7 +12,7 @@ import logging
 import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -20,9 +20,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain import Deal
-
-if TYPE_CHECKING:
-    from service.application import DealsApplication
+from service.write.store import DealStore
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +28,13 @@ log = logging.getLogger(__name__)
 class DealCache:
     """Deals at a committed version, least recently used first."""
 
-    def __init__(self, app: DealsApplication, maxsize: int) -> None:
+    def __init__(self, app: DealStore, maxsize: int) -> None:
         self._app = weakref.ref(app)  # the writer's: see Writer.__init__
         self.maxsize = maxsize
         self.deals: OrderedDict[UUID, Deal] = OrderedDict()
 
     @property
-    def app(self) -> DealsApplication:
+    def app(self) -> DealStore:
         app = self._app()
         if app is None:
             raise RuntimeError("the application was closed")
@@ -73,13 +71,13 @@ class DealCache:
             deal = self.deals[deal_id]
             try:
                 for stored in sorted(events, key=lambda e: e.originator_version):
-                    self.app.mapper.to_domain_event(stored).mutate(deal)  # type: ignore[attr-defined]
+                    self.app.mapper.to_domain_event(stored).mutate(deal)  # type: ignore[attr-defined]  # the mapper's events are DealEvents; the library types them as a protocol
             except Exception:  # e.g. a version gap: drop it, the job reads it from the store
                 log.warning("catching up deal %s failed; it is read again", deal_id, exc_info=True)
                 self.deals.pop(deal_id, None)
 
 
-def newer_events(app: DealsApplication, versions: dict[UUID, int]) -> list[StoredEvent]:
+def newer_events(app: DealStore, versions: dict[UUID, int]) -> list[StoredEvent]:
     """The stored events of these deals after the given versions: one query on PostgreSQL."""
     recorder: Any = app.recorder
     if not isinstance(recorder, PostgresAggregateRecorder):  # SQLite: in-process, a query per deal costs little

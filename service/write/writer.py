@@ -28,7 +28,7 @@ import weakref
 from collections import defaultdict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError
@@ -40,9 +40,7 @@ from service.write.deal_cache import DealCache, newer_events
 from service.write.errors import DealExists, WriteConflict
 from service.write.jobs import Decided, Job, OpenJob, RecordJob
 from service.write.results import Recorded
-
-if TYPE_CHECKING:
-    from service.application import DealsApplication
+from service.write.store import DealStore
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +58,10 @@ class WriteNotAttempted(OperationalError):
 
 
 class Writer:
-    """The single writer thread of one DealsApplication (started on first use)."""
+    """The single writer thread of one deals application (started on first use)."""
 
     def __init__(
-        self, app: DealsApplication, cache_size: int, batch_max: int, retries: int, queue_timeout: float = 10.0
+        self, app: DealStore, cache_size: int, batch_max: int, retries: int, queue_timeout: float = 10.0
     ) -> None:
         # Weak: an application dropped without close() is still collected (its __del__ closes it, and stops this).
         self._app = weakref.ref(app)
@@ -121,7 +119,7 @@ class Writer:
             self.queue.put(job)
 
     @property
-    def app(self) -> DealsApplication:
+    def app(self) -> DealStore:
         app = self._app()
         if app is None:
             raise RuntimeError("the application was closed")
@@ -321,15 +319,15 @@ class Writer:
                 continue
             versions = [e.originator_version for e in d.events if e.originator_id == aggregate.id]
             if versions and (versions[0] - 1) // interval != versions[-1] // interval:
-                snapshot_class = getattr(type(aggregate), "Snapshot", type(self.app).snapshot_class)
-                self.snapshots.append(self.app.snapshots.mapper.to_stored_event(  # type: ignore[union-attr]
+                snapshot_class = getattr(type(aggregate), "Snapshot", self.app.snapshot_class)
+                self.snapshots.append(self.app.snapshots.mapper.to_stored_event(  # type: ignore[union-attr]  # the mapper's events are DealEvents; the library types them as a protocol
                     snapshot_class.take(aggregate)))
 
     def _put_snapshots(self) -> None:
         snapshots, self.snapshots = self.snapshots, []
         if snapshots:
             try:
-                self.app.snapshots.recorder.insert_events(snapshots)  # type: ignore[union-attr]
+                self.app.snapshots.recorder.insert_events(snapshots)  # type: ignore[union-attr]  # snapshots are on (snapshotting_intervals is set), so the store exists
             except Exception:  # a snapshot is an optimisation: reads fall back to the events
                 log.exception("storing %d snapshots failed", len(snapshots))
 

@@ -34,11 +34,11 @@ from domain.values import (
     Speaker,
     Stance,
 )
-from service.api.feed import FeedReader
-from service.api.mapping import event_out
 from service.api.schemas import EventOut
 from service.application import DealsApplication
+from service.replay.feed import FeedReader
 from service.settings import Settings
+from service.wire.documents import event_out
 from tests.domain.deals import perform, state_of
 
 OPENED_AT = datetime(2025, 2, 12, 9, tzinfo=timezone(timedelta(hours=2)))

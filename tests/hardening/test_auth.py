@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
+from service.http.openapi import operations
 from service.security.keys import KeyConfigError, KeyRing, hash_key, parse_entries
-from service.security.openapi import SCHEME, operations
+from service.security.openapi import SCHEME
 from service.security.scopes import OPEN_PATHS, SCOPES, required_scope
 from service.settings import Settings
 from tests.hardening.keys import KeySet, bearer

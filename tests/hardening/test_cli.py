@@ -133,7 +133,7 @@ def test_demo_verbose_logs_on_stderr_and_database_keeps_the_story(tmp_path: Path
     database = f"sqlite:///{tmp_path}/kept.db"
     done = deals("demo", "--verbose", "--database", database, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert '"logger": "service.background", "msg": "started DealListWorker"' in done.stderr
+    assert '"logger": "service.bootstrap", "msg": "started DealListWorker"' in done.stderr
     assert "Warning" not in done.stderr
     deal_id = re.search(r"deal ([0-9a-f-]{36})", done.stdout)
     assert deal_id is not None

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from service.api.main import create_app
 from service.api.schemas import MAX_INT
 from service.http.limits import MAX_QUERY_BYTES
-from service.security.openapi import operations
+from service.http.openapi import operations
 from service.settings import Settings
 from tests.hardening.metrics_text import sample
 from tests.reliability.servers import ApiServer

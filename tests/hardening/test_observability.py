@@ -20,9 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Router
 
 from service.api.main import create_app
+from service.api.readiness import readiness
 from service.http.request_log import RequestMiddleware
 from service.observability import metrics
-from service.observability.health import readiness
 from service.security.keys import hash_key
 from service.settings import Settings
 from tests.api.helpers import open_deal, tender

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from service.api.main import create_app
 from service.entrypoints.demo import record_story
 from service.ledger import merkle
-from service.ledger.canonical import item_leaf_hash
 from service.ledger.note import open_note
 from service.settings import Settings
+from service.wire.canonical import item_leaf_hash
 from tests.ledger.helpers import ORIGIN, Tamper, wait_for_checkpoint, with_ledger
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.ledger import merkle as m
-from service.ledger.canonical import canonical, item_leaf_bytes
+from service.wire.canonical import canonical, item_leaf_bytes, leaf_hash
 
 # The leaves and roots of the certificate-transparency-go / Trillian test vectors (RFC 6962 = RFC 9162 hashing).
 VECTOR_LEAVES = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
@@ -46,7 +46,7 @@ def stored_tree(leaves: list[bytes]) -> dict[m.Node, bytes]:
 
 
 def test_roots_match_the_known_vectors() -> None:
-    hashes = [m.leaf_hash(leaf) for leaf in VECTOR_LEAVES]
+    hashes = [leaf_hash(leaf) for leaf in VECTOR_LEAVES]
     nodes = stored_tree(hashes)
     assert m.range_hash(0, 0, nodes).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     for n in range(1, 9):
@@ -55,7 +55,7 @@ def test_roots_match_the_known_vectors() -> None:
 
 
 def test_proofs_match_the_known_vectors() -> None:
-    hashes = [m.leaf_hash(leaf) for leaf in VECTOR_LEAVES]
+    hashes = [leaf_hash(leaf) for leaf in VECTOR_LEAVES]
     nodes = stored_tree(hashes)
     path = [m.range_hash(a, b, nodes).hex() for a, b in m.inclusion_ranges(0, 0, 8)]
     assert path == INCLUSION_0_OF_8
@@ -93,7 +93,7 @@ sizes = st.integers(min_value=1, max_value=70)
 @settings(max_examples=150, deadline=None)
 @given(n=sizes, data=st.data())
 def test_stored_tree_proofs_equal_the_recursive_definition(n: int, data: st.DataObject) -> None:
-    leaves = [m.leaf_hash(b"%d" % i) for i in range(n)]
+    leaves = [leaf_hash(b"%d" % i) for i in range(n)]
     nodes = stored_tree(leaves)
     root = m.mth(leaves)
     assert m.range_hash(0, n, nodes) == root
@@ -106,7 +106,7 @@ def test_stored_tree_proofs_equal_the_recursive_definition(n: int, data: st.Data
     path = [m.range_hash(a, b, nodes) for a, b in m.inclusion_ranges(index, 0, n)]
     assert path == _recursive_path(index, leaves)
     assert m.verify_inclusion(index, n, leaves[index], path, root)
-    assert not m.verify_inclusion(index, n, m.leaf_hash(b"other"), path, root)
+    assert not m.verify_inclusion(index, n, leaf_hash(b"other"), path, root)
     if path:
         assert not m.verify_inclusion(index, n, leaves[index], path[:-1], root)
 
@@ -115,9 +115,9 @@ def test_stored_tree_proofs_equal_the_recursive_definition(n: int, data: st.Data
     assert proof == _recursive_subproof(old, leaves, True)
     old_root = m.mth(leaves[:old])
     assert m.verify_consistency(old, n, old_root, root, proof)
-    assert not m.verify_consistency(old, n, m.leaf_hash(b"forged"), root, proof)
+    assert not m.verify_consistency(old, n, leaf_hash(b"forged"), root, proof)
     if old < n:
-        assert not m.verify_consistency(old, n, old_root, m.leaf_hash(b"forged"), proof)
+        assert not m.verify_consistency(old, n, old_root, leaf_hash(b"forged"), proof)
         assert not m.verify_consistency(old, n, old_root, root, proof[:-1])
 
 
@@ -135,7 +135,7 @@ def test_canonical_json_is_rfc8785(value: object) -> None:
 
 
 def test_an_empty_leaf_hash_is_sha256_of_the_prefix() -> None:
-    assert m.leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
+    assert leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,8 +7,8 @@ import sys
 
 from fastapi.testclient import TestClient
 
-from service.api.feed import FeedReader
 from service.api.main import create_app
+from service.replay.feed import FeedReader
 from service.settings import Settings
 from tests.reliability.servers import ROOT, service_env
 from tests.replay.helpers import END_OF_14_FEB, forget_feed_json, record_story

@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from service.api import feed as feed_module
-from service.api.event_json import FINGERPRINT
-from service.api.feed import FeedReader, backfill
 from service.api.main import create_app
+from service.replay import feed as feed_module
+from service.replay.feed import FeedReader, backfill
 from service.settings import Settings
-from service.storage import postgres_recorder, sqlite_recorder, timeline_index
+from service.storage import event_index, postgres_recorder, sqlite_recorder
+from service.wire.event_json import FINGERPRINT
 from tests.replay.helpers import forget_feed_json, post, problem, record_story
 
 
@@ -112,7 +112,7 @@ def test_json_stored_under_another_fingerprint_is_not_served_until_the_backfill_
     deal_id = record_story(client)
     history = client.get(f"/deals/{deal_id}/events", params={"limit": 1000}).json()["items"]
     # As after an upgrade that changed an event class or the API's schema.
-    for module in (timeline_index, sqlite_recorder, postgres_recorder, feed_module):
+    for module in (event_index, sqlite_recorder, postgres_recorder, feed_module):
         monkeypatch.setattr(module, "FINGERPRINT", FINGERPRINT + 1)
 
     stale = _without_json(client)

@@ -19,8 +19,8 @@ import orjson
 from domain import DomainError
 from domain.commands import RecordStatement
 from domain.values import Party, PartyKind, Role, Source, Speaker, Stance
-from service.api.feed import FeedReader
 from service.application import DealsApplication
+from service.replay.feed import FeedReader
 from service.settings import Settings
 from tests.commands import opening
 

@@ -14,11 +14,12 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from domain import DealEvent
-from domain.timeline import Cut, fold, in_view, occurred_overrides
-from service.api import mapping, schemas
+from domain.cuts import Cut, fold, in_view, occurred_overrides
+from service.api import schemas
 from service.api.main import create_app
 from service.entrypoints.demo import STORY
 from service.settings import Settings
+from service.wire import documents
 from tests.replay.helpers import open_story, post
 
 START = datetime.fromisoformat("2025-02-15T20:00:00+01:00")
@@ -85,7 +86,7 @@ def test_indexed_time_travel_equals_a_fold_of_every_event(settings: Settings) ->
             expected = fold(in_view(events, cut, occurred_overrides(events, cut))).deal
             params = {k: v.isoformat() for k, v in (("as_of", cut.as_of), ("known_at", cut.known_at)) if v}
             actual = client.get(f"/deals/{deal_id}", params=params).json()
-            if actual != schemas.DealOut(**mapping.deal_out(expected)).model_dump(mode="json"):
+            if actual != schemas.DealOut(**documents.deal_out(expected)).model_dump(mode="json"):
                 mismatches.append(params)
 
     assert len(cuts) > 100

@@ -8,11 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from domain.errors import InvalidValue
-from service.api import mapping, schemas
+from service.api import schemas
 from service.api.deps import AppDep
 from service.api.diff import diff_deals
 from service.api.errors import responses
 from service.replay.timetravel import OutsideHistory
+from service.wire import documents
 
 router = APIRouter(prefix="/deals/{deal_id}", tags=["deals"])
 
@@ -53,6 +54,6 @@ def read_diff(
     if from_version > later.version:
         raise InvalidValue("from", f"must not be after to ({later.version})")
     earlier = app.get_deal(deal_id, version=from_version)
-    before, after = (mapping.jsonable(mapping.deal_out(d)) for d in (earlier, later))
+    before, after = (documents.jsonable(documents.deal_out(d)) for d in (earlier, later))
     return {"deal_id": deal_id, "from_version": from_version, "to_version": later.version,
             "changes": diff_deals(before, after)}

@@ -17,6 +17,7 @@ from service.api.examples import openapi_event_examples
 from service.api.fastjson import json_response
 from service.api.response_examples import EVENT_PAGE, RECORDED, example
 from service.replay.history import Order, history_page
+from service.wire import documents
 
 router = APIRouter(prefix="/deals/{deal_id}/events", tags=["events"])
 
@@ -55,7 +56,7 @@ async def append_events(
     ]
     recorded = await app.record_async(deal_id, commands, expected_version=expected_version(if_match))
     written = [(r.domain_event, r.notification.id) for r in recorded.recordings]
-    return recorded_answer(deal_id, recorded.version, written)  # type: ignore[arg-type]
+    return recorded_answer(deal_id, recorded.version, written)  # type: ignore[arg-type]  # each recording's event is a DealEvent; the library types it as a protocol
 
 
 def recorded_answer(deal_id: UUID, version: int, written: Sequence[tuple[DealEvent, int]]) -> Response:
@@ -65,7 +66,7 @@ def recorded_answer(deal_id: UUID, version: int, written: Sequence[tuple[DealEve
     headers = {"ETag": f'"{version}"', "Location": f"/deals/{deal_id}"}
     if position is not None:
         headers["Deals-Position"] = str(position)
-    events = [mapping.event_out(event, at) for event, at in written]
+    events = [documents.event_out(event, at) for event, at in written]
     body_out = {"deal_id": deal_id, "version": version, "position": position, "events": events}
     return json_response(body_out, status.HTTP_201_CREATED, headers)
 
@@ -104,5 +105,5 @@ def read_history(
         after_version=after_version,
         cursor=cursor,
     )
-    items = [mapping.event_out(event, position) for event, position in page.events]
+    items = [documents.event_out(event, position) for event, position in page.events]
     return {"items": items, "next_after_version": page.next_after_version, "next_cursor": page.next_cursor}

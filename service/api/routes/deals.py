@@ -15,6 +15,7 @@ from service.api.examples import DEAL_EXAMPLE
 from service.api.fastjson import json_response
 from service.api.response_examples import DEAL, DEAL_OPENED, example
 from service.replay.timetravel import deal_at
+from service.wire import documents
 
 router = APIRouter(prefix="/deals", tags=["deals"])
 
@@ -47,7 +48,7 @@ def opened_answer(deal: Deal, position: int | None) -> Response:
     headers = {"Location": f"/deals/{deal.id}", "ETag": f'"{deal.version}"'}
     if position is not None:
         headers["Deals-Position"] = str(position)
-    return json_response(mapping.deal_out(deal), status.HTTP_201_CREATED, headers)
+    return json_response(documents.deal_out(deal), status.HTTP_201_CREATED, headers)
 
 
 @router.get("/{deal_id}", response_model=schemas.DealOut, responses={**responses(404, 422), **example(200, DEAL)})
@@ -83,4 +84,4 @@ def read_deal(
     deal = deal_at(app, deal_id, version=version, as_of=as_of, known_at=known_at).deal
     if as_of is None and known_at is None:
         response.headers["ETag"] = f'"{deal.version}"'
-    return mapping.deal_out(deal)
+    return documents.deal_out(deal)

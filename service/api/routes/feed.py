@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from service.api import schemas
 from service.api.deps import SettingsDep
 from service.api.errors import responses
-from service.api.feed import FeedReader
+from service.replay.feed import FeedReader
 from service.replay.history import topics_of
 
 router = APIRouter(prefix="/events", tags=["feed"])
@@ -50,7 +50,7 @@ def feed_reader(request: Request) -> FeedReader:
     state = request.app.state
     if getattr(state, "feed_reader", None) is None:
         state.feed_reader = FeedReader(state.deals)
-    return state.feed_reader  # type: ignore[no-any-return]
+    return state.feed_reader
 
 
 @router.get(
@@ -69,7 +69,7 @@ def read_feed(
 ) -> Response:
     """Every event of every deal after a position, in commit order; pass next_after to read on."""
     page = feed_reader(request).json(after, min(limit, settings.max_events_page), topics_of(types or ()), deal_id)
-    # Built as JSON bytes directly (see api/feed.py): a catch-up reads millions of events. The headers let a
+    # Built as JSON bytes directly (see replay/feed.py): a catch-up reads millions of events. The headers let a
     # client ask for the next page while it is still parsing this one.
     headers = {"Deals-Next-After": str(page.next_after), "Deals-Has-More": "true" if page.has_more else "false"}
     return Response(page.body, media_type="application/json", headers=headers)

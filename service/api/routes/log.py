@@ -28,7 +28,7 @@ def ledger_of(request: Request) -> Ledger:
     state = request.app.state
     if getattr(state, "ledger", None) is None:
         state.ledger = Ledger(state.settings)
-    return state.ledger  # type: ignore[no-any-return]
+    return state.ledger
 
 
 def close_ledger(app: Any) -> None:

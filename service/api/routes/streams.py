@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
@@ -15,10 +15,10 @@ from fastapi.responses import StreamingResponse
 
 from domain.errors import InvalidValue
 from service.api.errors import responses
-from service.api.feed import FeedReader
 from service.api.routes.feed import Types, feed_reader
 from service.api.schemas import MAX_INT
 from service.application import DealNotFound
+from service.replay.feed import FeedReader
 from service.replay.history import topics_of
 from service.replay.notifier import CommitNotifier
 from service.settings import Settings
@@ -42,7 +42,7 @@ SSE_MESSAGE = {
         "retry": {"type": "integer", "description": "Milliseconds to wait before reconnecting."},
     },
 }
-STREAM_RESPONSES = {
+STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`text/event-stream`: one message per event (`id:` its position, `data:` the event as in the "
         "feed), a `: keep-alive` comment when idle. Reconnect with Last-Event-ID to resume.",

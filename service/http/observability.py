@@ -1,4 +1,5 @@
-"""Installs observability on the app: JSON logs, the request middleware, /healthz, /readyz and /metrics."""
+"""Installs observability on the app: JSON logs, the request middleware and the metrics registry (the routes that
+serve them: api/routes/operations.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 
 from service.http.request_log import RequestMiddleware
-from service.observability import health
 from service.observability.backlog import measure
 from service.observability.logs import configure_logging
 from service.observability.metrics import BacklogCollector
@@ -31,10 +31,9 @@ class _AppBacklog(BacklogCollector):
 
 
 def install_observability(app: FastAPI, settings: Settings) -> None:
-    """JSON logs, the request middleware (outermost), /healthz, /readyz and /metrics."""
+    """JSON logs, the metrics registry and the request middleware (outermost)."""
     configure_logging(settings.log_level, settings.log_format)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_AppBacklog(app, settings))
     app.state.metrics_registry = registry
-    app.include_router(health.router)
     app.add_middleware(RequestMiddleware, router=app.router)

@@ -1,7 +1,7 @@
 """Every event of every deal in commit order, in the shape of schemas.EventOut, read fast enough to catch up on
 millions of events.
 
-Each event's JSON was stored when the event was (api/event_json.py), so a page is mostly a join of stored bytes.
+Each event's JSON was stored when the event was (wire/event_json.py), so a page is mostly a join of stored bytes.
 An event without it — encrypted at rest, recorded before the feed table existed, or stored under another
 fingerprint (the event classes or the API's schema have changed since) — is decoded through the library's mapper;
 `deals feed backfill` stores the JSON of those.
@@ -16,9 +16,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from service.api.event_json import FINGERPRINT, event_json
-from service.replay.timetravel import timeline_recorder
-from service.storage.timeline_index import FeedRow
+from service.replay.timetravel import event_index_recorder
+from service.storage.event_index import FeedRow
+from service.wire.event_json import FINGERPRINT, event_json
 
 if TYPE_CHECKING:
     from service.application import DealsApplication
@@ -45,7 +45,7 @@ class Rendered:
 class FeedReader:
     def __init__(self, app: DealsApplication) -> None:
         self.app = app
-        self.recorder = timeline_recorder(app)
+        self.recorder = event_index_recorder(app)
 
     def page(
         self, after: int, limit: int, topics: Sequence[str] = (), deal_id: UUID | None = None
@@ -53,7 +53,7 @@ class FeedReader:
         # A filtered page may skip many events: once it comes back short, the reader can move past everything
         # committed before the query. Positions commit in order (one writer at a time on SQLite; the events
         # table's EXCLUSIVE lock on PostgreSQL), so nothing at or below the last position can still appear.
-        upto = self.recorder.max_notification_id() if topics or deal_id is not None else None
+        upto = self.app.recorder.max_notification_id() if topics or deal_id is not None else None
         rows = self.recorder.select_feed(after, limit, topics, deal_id, upto)
         items = [row[1] if row[1] is not None else self.decoded(row) for row in rows]
         full = len(rows) == limit
@@ -79,8 +79,8 @@ class FeedReader:
 
     def decoded(self, row: FeedRow) -> bytes:
         position, _, deal_id, version, topic, state = row
-        stored = StoredEvent(UUID(deal_id), version, topic, state)  # type: ignore[arg-type]
-        return event_json(self.app.mapper.to_domain_event(stored), position)  # type: ignore[arg-type]
+        stored = StoredEvent(UUID(deal_id), version, topic, state)
+        return event_json(self.app.mapper.to_domain_event(stored), position)  # type: ignore[arg-type]  # the mapper's events are DealEvents; the library types them as a protocol
 
 
 def backfill(app: DealsApplication, progress: Callable[[int, int], None] = lambda position, stored: None,

@@ -9,20 +9,24 @@ once the keys are in that order. A float is refused rather than written in a for
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
 
 import orjson
 
-from service.ledger.merkle import leaf_hash
-
 HASH_FIELDS = frozenset({"leaf_hash"})
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """The hash of a leaf of the log's Merkle tree (RFC 9162 §2.1; the tree itself is service/ledger/merkle.py)."""
+    return hashlib.sha256(b"\x00" + data).digest()
 
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _no_floats(value: float) -> Any:
+def _no_floats(value: object) -> Any:
     raise ValueError(f"a float ({value!r}) in a log leaf: JCS number forms are not produced here")
 
 

@@ -46,7 +46,7 @@ class Replay:
 
 def target_of(event: DealEvent) -> int | None:
     """The version of the fact an annotation is about; None for a fact."""
-    return event.target_version if isinstance(event, ANNOTATIONS) else None  # type: ignore[attr-defined]
+    return event.target_version if isinstance(event, ANNOTATIONS) else None  # type: ignore[attr-defined]  # an annotation (ANNOTATIONS) always has a target_version
 
 
 def corrected_occurred_at(event: DealEvent) -> datetime | None:
@@ -71,7 +71,7 @@ def occurred_overrides(events: Iterable[DealEvent], cut: Cut) -> dict[int, datet
     for event in events:
         moved_to = corrected_occurred_at(event)
         if moved_to is not None and cut.known(event.timestamp):
-            overrides[event.target_version] = moved_to  # type: ignore[attr-defined]
+            overrides[event.target_version] = moved_to  # type: ignore[attr-defined]  # an annotation (ANNOTATIONS) always has a target_version
     return overrides
 
 
@@ -114,7 +114,7 @@ def fold(events: Iterable[DealEvent], deal: Deal | None = None) -> Replay:
         if replay is None:
             if not isinstance(event, DealOpened):
                 raise ValueError(f"a deal's history starts with its opening, not {event.type_name}")
-            replay = Replay(event.mutate(None))  # type: ignore[arg-type]
+            replay = Replay(event.mutate(None))  # type: ignore[arg-type]  # the opening event makes a Deal, never None
             replay.applied.append(event.originator_version)
             continue
         if _apply(replay.deal, event):

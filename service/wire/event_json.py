@@ -1,10 +1,10 @@
 """An event as the API shows it (schemas.EventOut), serialised straight to JSON bytes.
 
 The global feed serves millions of events. Each event's JSON is built once, when it is stored (in the same
-transaction, see storage/timeline_index.py), so a catch-up only copies bytes. The bodies are the same as the history's
-(mapping.event_out through pydantic): orjson writes value objects field by field, enums by value, tuples as lists
+transaction, see storage/event_index.py), so a catch-up only copies bytes. The bodies are the same as the history's
+(documents.event_out through pydantic): orjson writes value objects field by field, enums by value, tuples as lists
 and times as isoformat() does (the domain only admits offsets of whole minutes, which is all orjson writes), as
-mapping.jsonable does; the envelope's times in UTC end in Z, as pydantic writes them.
+documents.jsonable does; the envelope's times in UTC end in Z, as pydantic writes them.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from uuid import UUID, uuid5
 import orjson
 
 from domain import DealEvent
-from service.api import schemas
-from service.ledger.canonical import item_leaf_hash
+from service.wire import schemas
+from service.wire.canonical import item_leaf_hash
 
 ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 # Bump when the way an event becomes JSON changes in a way the fingerprint below cannot see.
@@ -39,7 +39,7 @@ def event_json(event: DealEvent, position: int) -> bytes:
 
 
 def with_leaf_hash(item: bytes) -> bytes:
-    """The item with its leaf hash in the tamper-evident log (service/ledger/canonical.py) as its last field: the
+    """The item with its leaf hash in the tamper-evident log (service/wire/canonical.py) as its last field: the
     same bytes an inclusion proof of its position gives."""
     return b'%s,"leaf_hash":"%s"}' % (item[:-1], base64.b64encode(item_leaf_hash(item)))
 

@@ -1,4 +1,4 @@
-"""domain/timeline.py on its own: which events are in view at a cut, and how they fold."""
+"""domain/cuts.py on its own: which events are in view at a cut, and how they fold."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from domain import Deal, DealEvent
-from domain.timeline import Cut, fold, in_view, occurred_overrides
+from domain.cuts import Cut, fold, in_view, occurred_overrides
 from domain.values import ConditionKind, ConditionStatus, DealStatus, Party, PartyKind, Role, Speaker, Stance
 
 T0 = datetime.fromisoformat("2025-02-12T09:00:00+01:00")

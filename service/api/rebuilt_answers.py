@@ -1,4 +1,5 @@
-"""The answer to a write whose key was claimed but never answered, rebuilt from the log.
+"""The answer to a write whose key was claimed but never answered, rebuilt from the log (the idempotency middleware
+is given it: service/idempotency).
 
 A write's claim commits with its events; its answer is kept just after. A process that dies in between leaves the
 key claimed with no answer, though the write happened. A retry (same key, same body) is then answered from the log:
@@ -21,6 +22,7 @@ from service.replay.history import history_page
 from service.replay.timetravel import deal_at
 
 if TYPE_CHECKING:
+    from domain import DealEvent
     from service.application import DealsApplication
     from service.idempotency.record import IdempotencyKey
 
@@ -43,6 +45,6 @@ def rebuilt_answer(app: DealsApplication, record: IdempotencyKey, body: bytes) -
     return None
 
 
-def _written(app: DealsApplication, deal_id: UUID, version: int, count: int) -> list[tuple[object, int]]:
+def _written(app: DealsApplication, deal_id: UUID, version: int, count: int) -> list[tuple[DealEvent, int]]:
     """The last `count` events up to `version`, with their positions."""
-    return history_page(app, deal_id, after_version=version - count, limit=count).events  # type: ignore[return-value]
+    return history_page(app, deal_id, after_version=version - count, limit=count).events

@@ -17,9 +17,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, Notification, StoredEvent
 
+from domain.cuts import corrected_occurred_at, target_of
 from domain.events import DealEvent
-from domain.timeline import corrected_occurred_at, target_of
-from service.api.event_json import FINGERPRINT, event_body, with_leaf_hash, with_position
+from service.wire.event_json import FINGERPRINT, event_body, with_leaf_hash, with_position
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -43,7 +43,7 @@ class IndexedStoredEvent(StoredEvent):
     feed_body: bytes | None = None
 
 
-class TimelineMapper(Mapper[UUID]):
+class EventIndexMapper(Mapper[UUID]):
     """The library's mapper (transcoder, compressor, cipher all as configured), plus the index fields and the
     event's JSON for the global feed (which would be plain text beside encrypted events: not with a cipher)."""
 
@@ -117,7 +117,7 @@ class CutFacts:
 FeedRow = tuple[Any, ...]
 
 
-class TimelineRecorder(ABC):
+class EventIndexRecorder(ABC):
     """What the replay needs from the application recorder, beyond the library's own queries."""
 
     timeline_table: str

@@ -1,4 +1,6 @@
-"""Background work that follows the event log: projections and webhook delivery.
+"""The composition of what follows the event log in the background: projections, webhook delivery, the
+tamper-evident log. (The recorders are picked from the settings in storage/environment.py; the web app is composed in
+api/main.py.)
 
 It runs inside `deals serve` by default (DEALS_RUN_BACKGROUND=true) and in `deals worker` processes. Each kind of
 work is a component factory listed in COMPONENTS; a component starts threads in `start()` and ends them in `stop()`.

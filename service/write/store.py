@@ -1,0 +1,37 @@
+"""What the writer needs of the deals application, and no more: the application is above the writer, which is handed
+one (service/application.py's DealsApplication) and sees it through this protocol."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import EventStore, Mapper, Recording
+
+from domain import Deal
+from service.settings import Settings
+
+
+class DealStore(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def recorder(self) -> Any: ...  # the backend's application recorder (storage/environment.py)
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+    @property
+    def snapshots(self) -> EventStore[UUID] | None: ...
+
+    @property
+    def snapshotting_intervals(self) -> Any: ...
+
+    @property
+    def snapshot_class(self) -> Any: ...
+
+    def get_deal(self, deal_id: UUID, version: int | None = None) -> Deal: ...
+
+    def save(self, *objs: MutableOrImmutableAggregate[UUID] | Any, **kwargs: Any) -> list[Recording[UUID]]: ...
