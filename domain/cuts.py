@@ -17,7 +17,7 @@ from domain.deal import Deal
 from domain.errors import DomainError
 from domain.events import DealEvent, DealOpened, EventCorrected, EventRetracted, SourceAttached
 
-ANNOTATIONS: tuple[type[DealEvent], ...] = (EventCorrected, EventRetracted, SourceAttached)
+ANNOTATIONS = (EventCorrected, EventRetracted, SourceAttached)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Replay:
 
 def target_of(event: DealEvent) -> int | None:
     """The version of the fact an annotation is about; None for a fact."""
-    return event.target_version if isinstance(event, ANNOTATIONS) else None  # type: ignore[attr-defined]  # an annotation (ANNOTATIONS) always has a target_version
+    return event.target_version if isinstance(event, ANNOTATIONS) else None
 
 
 def corrected_occurred_at(event: DealEvent) -> datetime | None:
@@ -70,8 +70,8 @@ def occurred_overrides(events: Iterable[DealEvent], cut: Cut) -> dict[int, datet
     overrides: dict[int, datetime] = {}
     for event in events:
         moved_to = corrected_occurred_at(event)
-        if moved_to is not None and cut.known(event.timestamp):
-            overrides[event.target_version] = moved_to  # type: ignore[attr-defined]  # an annotation (ANNOTATIONS) always has a target_version
+        if moved_to is not None and isinstance(event, EventCorrected) and cut.known(event.timestamp):
+            overrides[event.target_version] = moved_to
     return overrides
 
 

@@ -27,8 +27,7 @@ from domain.values import Party, Representative, Role, Source, require_aware
 class Deal(ProposalVerbs, ConclusionVerbs, ReportVerbs, Aggregate):
     """An agreement under negotiation, with everything that happened to it."""
 
-    # eventsourcing declares Aggregate.Snapshot as a class attribute, which a type checker does not take as a base.
-    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]  # see the line above
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]  # eventsourcing declares Snapshot as a class attribute
         """The deal's state as stored every N events. JSON has no tuples: tuple-valued facts come back as tuples."""
 
         def mutate(self, _: None) -> Deal:

@@ -10,7 +10,7 @@ to service/projections/faults.py; the deals an operator chose to leave out (rebu
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -84,7 +84,7 @@ def open_view(settings: Settings) -> DealListView:
 
 
 def close_view(view: DealListView) -> None:
-    view.datastore.close()  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+    view.datastore.close()  # type: ignore[attr-defined]  # the backend's recorder has a datastore; the library's base type does not
 
 
 class RunningProjection:
@@ -128,7 +128,7 @@ class DealListWorker:
         app = DealsApplication(settings=self.settings)
         view = open_view(self.settings)
         try:
-            states = DealStates(load=loader(app))  # type: ignore[arg-type]  # the loader gives deals at a version; the library types the application generically
+            states = DealStates(load=loader(app))
             position = catch_up(app, view, states, stop=self.exclusive.stopping)
             log.info("deal list caught up to position %s", position)
             skipped = view.skipped_deals()
@@ -141,8 +141,9 @@ class DealListWorker:
         FAULTS.cleared(NAME, position)
         runner = start_projection(self.settings, DealListProjection, view_class(self.settings))
         runner.__enter__()
-        runner.projection.skipped = skipped  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
-        runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
+        projection = cast(DealListProjection, runner.projection)  # the library types it as its base class
+        projection.skipped = skipped
+        projection.states.attach(loader(runner.app))
         return RunningProjection(runner)
 
     def start(self) -> None:

@@ -22,11 +22,11 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, Tracking
 
-from domain import DealEvent
+from domain import Deal, DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
 from service.application import DealsApplication
 from service.projections.deal_list_view import DealListView, Skip
-from service.projections.deal_state import DealRow, DealStates, Followed
+from service.projections.deal_state import DealRow, DealStates, Followed, Loader
 from service.projections.faults import PoisonedEvent
 
 MEMBERSHIP = (DealOpened, PartyJoined, RoleAssigned, RoleRevoked)
@@ -39,8 +39,8 @@ Progress = Callable[[int, int], None]  # (events in the page, position reached)
 Writer = Callable[[Sequence[DealRow], Collection[UUID]], None]
 
 
-def loader(app: DealsApplication) -> Callable[[UUID, int], object]:
-    return lambda deal_id, version: app.repository.get(deal_id, version=version)
+def loader(app: DealsApplication) -> Loader:
+    return lambda deal_id, version: cast(Deal, app.repository.get(deal_id, version=version))
 
 
 def fold_page(
@@ -170,7 +170,7 @@ def rebuild(app: DealsApplication, view: DealListView, page: int = DEFAULT_PAGE,
             capacity: int = 50_000) -> int:
     """Rebuild the view from the whole log into shadow tables and swap them in; the position reached. The deals
     recorded as skipped (skip_deals_at) are left out."""
-    states = DealStates(capacity=capacity, load=loader(app))  # type: ignore[arg-type]  # the loader gives deals at a version; the library types the application generically
+    states = DealStates(capacity=capacity, load=loader(app))
     reader = LogReader(app, states, page, view.skipped_deals())
     view.prepare_shadow()
 

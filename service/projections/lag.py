@@ -10,6 +10,7 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from service.application import DealsApplication
 from service.settings import Settings
@@ -35,18 +36,18 @@ def _lag(app: DealsApplication, name: str, position: int, head: int) -> Lag:
     behind = app.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False)
     if not behind:
         return Lag(name, position, head, 0, 0.0, None)
-    oldest: datetime = app.mapper.to_domain_event(behind[0]).timestamp  # type: ignore[attr-defined]  # a DealEvent
+    oldest: datetime = app.mapper.to_domain_event(behind[0]).timestamp  # type: ignore[attr-defined]  # a DealEvent; the library types it as its event protocol
     seconds = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
     return Lag(name, position, head, _count_after(app, position), round(seconds, 3), oldest)
 
 
 def _count_after(app: DealsApplication, position: int) -> int:
     """Events after the position (notification ids may have gaps, so not head - position)."""
-    recorder = app.recorder
-    table = recorder.events_table_name  # type: ignore[attr-defined]  # the backend's recorder (storage/environment.py); the library types it as a base
-    with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+    recorder: Any = app.recorder  # the backend's own recorder class (storage/environment.py)
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=False) as c:
         if app.settings.is_postgres:
-            schema = recorder.datastore.schema  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+            schema = recorder.datastore.schema
             c.execute(f'SELECT COUNT(*) AS n FROM "{schema}"."{table}" WHERE notification_id > %s', (position,))
             return int(c.fetchone()["n"])
         c.execute(f"SELECT COUNT(*) FROM {table} WHERE rowid > ?", (position,))
@@ -56,7 +57,7 @@ def _count_after(app: DealsApplication, position: int) -> int:
 def _postgres_positions(app: DealsApplication, settings: Settings) -> dict[str, int]:
     schema = settings.postgres_schema
     found: dict[str, int] = {}
-    with app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+    with app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # the backend's recorder has a datastore; the library's base type does not
         c.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name LIKE %s",
                   (schema, r"%\_tracking"))
         for table in sorted(row["table_name"] for row in c.fetchall()):

@@ -98,7 +98,7 @@ def _snapshot_at_or_below(app: DealsApplication, deal_id: UUID, version: int) ->
     if app.snapshots is None or version < 1:
         return None
     for snapshot in app.snapshots.get(deal_id, lte=version, desc=True, limit=1):
-        return cast(Deal, snapshot.mutate(None))  # type: ignore[attr-defined]  # snapshots are on (snapshotting_intervals is set), so the store exists
+        return cast(Deal, snapshot.mutate(None))  # type: ignore[attr-defined]  # a stored snapshot; the library types it as its event protocol
     return None
 
 

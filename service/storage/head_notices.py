@@ -20,12 +20,17 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
+
+if TYPE_CHECKING:  # the recorder this is mixed into (storage/postgres_recorder.py), for the type checker
+    from eventsourcing.postgres import PostgresApplicationRecorder as _PostgresRecorder
+else:
+    _PostgresRecorder = object
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ def heads_channel(schema: str) -> str:
     return f"deals_heads_{schema}"[:63]
 
 
-class HeadNotifying:
+class HeadNotifying(_PostgresRecorder):
     """Mixin for PostgresApplicationRecorder: each insert also announces the head versions it writes."""
 
     datastore: Any
@@ -49,7 +54,7 @@ class HeadNotifying:
         self.heads_channel = heads_channel(self.datastore.schema)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+        super()._insert_events(curs, stored_events, **kwargs)
         heads: dict[Any, int] = {}
         for event in stored_events:
             heads[event.originator_id] = max(event.originator_version, heads.get(event.originator_id, 0))

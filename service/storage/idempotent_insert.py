@@ -11,13 +11,18 @@ positions instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.sql import SQL, Identifier
 
+if TYPE_CHECKING:  # the recorder this is mixed into (storage/postgres_recorder.py), for the type checker
+    from eventsourcing.postgres import PostgresApplicationRecorder as _PostgresRecorder
+else:
+    _PostgresRecorder = object
 
-class IdempotentInsert:
+
+class IdempotentInsert(_PostgresRecorder):
     """Mixin for PostgresApplicationRecorder (placed before it)."""
 
     datastore: Any
@@ -25,7 +30,7 @@ class IdempotentInsert:
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         try:
-            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+            return super().insert_events(stored_events, **kwargs)
         except IntegrityError:
             positions = self._positions_if_stored(stored_events)
             if positions is None:

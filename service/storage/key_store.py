@@ -13,10 +13,17 @@ import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+
+if TYPE_CHECKING:  # the recorders these are mixed into (storage/environment.py), for the type checker
+    from eventsourcing.persistence import ApplicationRecorder as _Recorder
+    from eventsourcing.postgres import PostgresApplicationRecorder as _PostgresRecorder
+    from eventsourcing.sqlite import SQLiteApplicationRecorder as _SQLiteRecorder
+else:
+    _Recorder = _PostgresRecorder = _SQLiteRecorder = object
 
 KEY_TOPIC_PREFIX = "service.idempotency.record:"
 KEY_ID_VERSION = 8
@@ -30,17 +37,19 @@ def is_key_id(originator_id: Any) -> bool:
     return isinstance(originator_id, UUID) and originator_id.version == KEY_ID_VERSION
 
 
-class KeyStore:
+class KeyStore(_Recorder):
     """What both backends share: split keys from deal events on the way in, read keys from their table."""
 
-    keys_table: str
+    @property
+    @abstractmethod
+    def keys_table(self) -> str: ...
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         keys = [s for s in stored_events if is_key_event(s)]
         if not keys:
-            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[safe-super]  # the backend's recorder, after this mixin in the MRO, implements it
         events = [s for s in stored_events if not is_key_event(s)]
-        ids = super().insert_events(events, idempotency_keys=keys, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+        ids = super().insert_events(events, idempotency_keys=keys, **kwargs)  # type: ignore[safe-super]  # the backend's recorder, after this mixin in the MRO, implements it
         if not ids:
             return ids
         # Each key is recorded "at" the position of the last event it produced (the library wants one id per event).
@@ -55,7 +64,7 @@ class KeyStore:
             found = self.select_key_events(originator_id, **kwargs)
             if found:
                 return found
-        return super().select_events(originator_id, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+        return super().select_events(originator_id, **kwargs)  # type: ignore[safe-super]  # the backend's recorder, after this mixin in the MRO, implements it
 
     def select_key_events(
         self, key_id: UUID, *, gt: int | None = None, lte: int | None = None, desc: bool = False,
@@ -77,14 +86,14 @@ class KeyStore:
         """(version, topic, state) of the key rows matching the clause (written with %s placeholders)."""
 
 
-class SQLiteKeyStore(KeyStore):
+class SQLiteKeyStore(KeyStore, _SQLiteRecorder):
     @property
-    def keys_table(self) -> str:  # type: ignore[override]  # a mixin: the library's recorder it is mixed into has it
-        return self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+    def keys_table(self) -> str:  # read while the library's __init__ builds the create statements
+        return self.events_table_name.replace("events", "idempotency_keys")
 
     def construct_create_table_statements(self) -> list[str]:
         return [
-            *super().construct_create_table_statements(),  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+            *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {self.keys_table} (key_id TEXT, version INTEGER, topic TEXT, state BLOB, "
             "stored_at REAL NOT NULL, PRIMARY KEY (key_id, version)) WITHOUT ROWID",
         ]
@@ -95,30 +104,33 @@ class SQLiteKeyStore(KeyStore):
             now = time.time()
             c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?,?,?)",
                           [(UUID(str(k.originator_id)).hex, k.originator_version, k.topic, k.state, now) for k in keys])
-        return super()._insert_events(c, stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+        return super()._insert_events(c, stored_events, **kwargs)
 
     def _select_keys(self, where: str, params: list[Any]) -> list[tuple[int, str, bytes]]:
         params = [p.hex if isinstance(p, UUID) else p for p in params]
-        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT version, topic, state FROM {self.keys_table} {where.replace('%s', '?')}", params)
             return [(row[0], row[1], row[2]) for row in c.fetchall()]
 
     def purge_keys(self, stored_before: datetime) -> int:
         """Forget keys whose last claim is older than the cut (their retries would be new requests anyway)."""
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {self.keys_table} WHERE key_id IN (SELECT key_id FROM {self.keys_table} "
                       "GROUP BY key_id HAVING max(stored_at) < ?)", (stored_before.timestamp(),))
             return c.sqlite_cursor.rowcount
 
 
-class PostgresKeyStore(KeyStore):
+class PostgresKeyStore(KeyStore, _PostgresRecorder):
+    @property
+    def keys_table(self) -> str:
+        return self.events_table_name.replace("events", "idempotency_keys")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from psycopg.sql import SQL, Identifier
 
         super().__init__(*args, **kwargs)
-        self.keys_table = self.events_table_name.replace("events", "idempotency_keys")  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
-        self._keys = Identifier(self.datastore.schema, self.keys_table)  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
-        self.sql_create_statements.append(SQL(  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        self._keys = Identifier(self.datastore.schema, self.keys_table)
+        self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {} (key_id uuid NOT NULL, version bigint NOT NULL, topic text NOT NULL, "
             "state bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (key_id, version))"
         ).format(self._keys))
@@ -126,7 +138,7 @@ class PostgresKeyStore(KeyStore):
             self._keys)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]  # a mixin: the library's recorder it is mixed into has it
+        super()._insert_events(curs, stored_events, **kwargs)
         keys: Sequence[StoredEvent] = kwargs.get("idempotency_keys") or ()
         if keys:
             curs.executemany(self._insert_keys, [(k.originator_id, k.originator_version, k.topic, k.state)
@@ -136,14 +148,14 @@ class PostgresKeyStore(KeyStore):
         from psycopg.sql import SQL
 
         statement = SQL("SELECT version, topic, state FROM {} ").format(self._keys) + SQL(where)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params)
             return [(row["version"], row["topic"], row["state"]) for row in curs.fetchall()]
 
     def purge_keys(self, stored_before: datetime) -> int:
         from psycopg.sql import SQL
 
-        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+        with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DELETE FROM {t} WHERE key_id IN (SELECT key_id FROM {t} GROUP BY key_id "
                              "HAVING max(stored_at) < %s)").format(t=self._keys), (stored_before,))
             return curs.rowcount

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from functools import lru_cache
+from typing import cast
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
@@ -65,7 +66,7 @@ def open_store(settings: Settings) -> WebhookStore:
 
 
 def close_store(store: WebhookStore) -> None:
-    store.datastore.close()  # type: ignore[attr-defined]  # a mixin: the library's recorder it is mixed into has it
+    store.datastore.close()  # type: ignore[attr-defined]  # the backend's recorder has a datastore; the library's base type does not
 
 
 class RunningOutbox:
@@ -85,17 +86,20 @@ class RunningOutbox:
             settings, WebhookOutbox, store_class(settings), small_pools(settings)
         )
         self.runner.__enter__()
-        self.runner.projection.bind(self.runner.app)  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
+        self.outbox().bind(self.runner.app)
+
+    def outbox(self) -> WebhookOutbox:
+        """The runner's projection: the library types it as its base class."""
+        return cast(WebhookOutbox, self.runner.projection)
 
     def failed(self) -> bool:
-        outbox: WebhookOutbox = self.runner.projection  # type: ignore[assignment]  # the runner's projection is this module's class, which the library types as Projection
-        return self.runner.is_interrupted.is_set() or outbox.hand_off.error is not None
+        return self.runner.is_interrupted.is_set() or self.outbox().hand_off.error is not None
 
     def stop(self) -> None:
         try:
             self.runner.__exit__(None, None, None)
         finally:
-            self.runner.projection.hand_off.close()  # type: ignore[attr-defined]  # the runner's projection is this module's class, which the library types as Projection
+            self.outbox().hand_off.close()
 
 
 class NotifyListener:

@@ -56,7 +56,7 @@ class PostgresWebhookStore(SerialTableCreation, WebhookStore, PostgresTrackingRe
         super().__init__(*args, **kwargs)
         names = {t: self.table(t) for t in ("endpoints", "messages", "deliveries", "attempts", "notices")}
         for statement in DDL:
-            self.sql_create_statements.append(SQL(statement.format(prefix=PREFIX, **names)))  # type: ignore[arg-type]  # a mixin: the library's recorder it is mixed into has it
+            self.sql_create_statements.append(SQL(statement.format(prefix=PREFIX, **names)))  # type: ignore[arg-type]  # the statements are this module's constants, not input
 
     @property
     def channel(self) -> str:

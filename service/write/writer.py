@@ -320,7 +320,7 @@ class Writer:
             versions = [e.originator_version for e in d.events if e.originator_id == aggregate.id]
             if versions and (versions[0] - 1) // interval != versions[-1] // interval:
                 snapshot_class = getattr(type(aggregate), "Snapshot", self.app.snapshot_class)
-                self.snapshots.append(self.app.snapshots.mapper.to_stored_event(  # type: ignore[union-attr]  # the mapper's events are DealEvents; the library types them as a protocol
+                self.snapshots.append(self.app.snapshots.mapper.to_stored_event(  # type: ignore[union-attr]  # snapshots are on (snapshotting_intervals is set), so the store exists
                     snapshot_class.take(aggregate)))
 
     def _put_snapshots(self) -> None:
