@@ -6,20 +6,18 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from uuid import UUID
 
-import anyio
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import JSONTranscoder, Recording
 
 from domain import Deal, DealEvent, DomainError
 from domain.commands import Command, OpenDeal
-from service.idempotency.context import with_claim
+from service.idempotency.context import PendingClaim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
 from service.storage.environment import eventsourcing_env
 from service.storage.transcodings import register_domain_transcodings
-from service.write.errors import DealExists, StaleVersion, WriteConflict
-from service.write.jobs import AlsoSave, Job, OpenJob, RecordJob
+from service.write.jobs import AlsoSave, OpenJob, RecordJob
 from service.write.results import Recorded
 from service.write.writer import Writer
 
@@ -46,13 +44,13 @@ class DealsApplication(Application[UUID]):
 
     @cached_property
     def writer(self) -> Writer:
-        """The group-commit writer thread, started on the first write (projection runners never start one)."""
+        """The writer thread, started on the first write (projection runners never start one). Every write goes
+        through it; DEALS_WRITE_MODE=naive (the benchmarks' baseline) makes it decide each command alone, on the
+        stored deal: a batch of one and no cache."""
         s = self.settings
+        if s.write_mode == "naive":
+            return Writer(self, 0, 1, s.write_retries, s.write_queue_timeout)
         return Writer(self, s.write_cache_size, s.write_batch_max, s.write_retries, s.write_queue_timeout)
-
-    @property
-    def group_commit(self) -> bool:
-        return self.settings.write_mode == "group"
 
     def close(self) -> None:
         if "writer" in self.__dict__:
@@ -70,19 +68,21 @@ class DealsApplication(Application[UUID]):
     # ---- commands --------------------------------------------------------------------------------
 
     def open_deal(
-        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = ()
+        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = (),
+        claim: PendingClaim | None = None,
     ) -> Recorded:
         """Open a deal, with the commands that go with the opening (its parties joining), in one transaction.
 
-        `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction.
+        `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction, and
+        so is the record of the request's Idempotency-Key `claim`, if any.
         """
-        job = self._open_job(opening, commands, also_save)
-        return self.writer.submit(job) if self.group_commit else self._save_alone(job)
+        return self.writer.submit(self._open_job(opening, commands, also_save, claim))
 
     async def open_deal_async(
-        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = ()
+        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = (),
+        claim: PendingClaim | None = None,
     ) -> Recorded:
-        return await self._submit(self._open_job(opening, commands, also_save))
+        return await self.writer.submit_async(self._open_job(opening, commands, also_save, claim))
 
     def record(
         self,
@@ -90,15 +90,17 @@ class DealsApplication(Application[UUID]):
         commands: Sequence[Command],
         expected_version: int | None = None,
         also_save: AlsoSave = (),
+        claim: PendingClaim | None = None,
     ) -> Recorded:
         """Apply the commands to the deal and store their events atomically: all of them or none.
 
         With an expected version (If-Match) a concurrent change is reported; without one, the commands are
         decided again on the fresh state, so no accepted write is ever lost. `also_save` aggregates (or a function
-        of the decided deal returning them) are saved in the same transaction as the deal's events.
+        of the decided deal returning them), and the record of the request's Idempotency-Key `claim`, are saved in the
+        same transaction as the deal's events.
         """
-        job = RecordJob(deal_id, with_claim(also_save), commands=commands, expected_version=expected_version)
-        return self.writer.submit(job) if self.group_commit else self._save_alone(job)
+        return self.writer.submit(RecordJob(deal_id, also_save, claim, commands=commands,
+                                            expected_version=expected_version))
 
     async def record_async(
         self,
@@ -106,47 +108,16 @@ class DealsApplication(Application[UUID]):
         commands: Sequence[Command],
         expected_version: int | None = None,
         also_save: AlsoSave = (),
+        claim: PendingClaim | None = None,
     ) -> Recorded:
-        job = RecordJob(deal_id, with_claim(also_save), commands=commands, expected_version=expected_version)
-        return await self._submit(job)
-
-    async def _submit(self, job: Job) -> Recorded:
-        if self.group_commit:
-            return await self.writer.submit_async(job)
-        return await anyio.to_thread.run_sync(self._save_alone, job)
+        return await self.writer.submit_async(RecordJob(deal_id, also_save, claim, commands=commands,
+                                                        expected_version=expected_version))
 
     @staticmethod
-    def _open_job(opening: OpenDeal, commands: Sequence[Command], also_save: AlsoSave) -> OpenJob:
-        # with the request's Idempotency-Key, if any
-        return OpenJob(opening.deal_id, with_claim(also_save), opening=opening, commands=commands)
-
-    def _save_alone(self, job: Job) -> Recorded:
-        """The naive write path (DEALS_WRITE_MODE=naive): read the deal, decide, save; one transaction per command."""
-        expected = job.expected_version if isinstance(job, RecordJob) else None
-        attempts = 1 if expected is not None or isinstance(job, OpenJob) else self.settings.write_retries
-        for _ in range(attempts):
-            deal = job.opened() if isinstance(job, OpenJob) else self.get_deal(job.deal_id)
-            if expected is not None and deal.version != expected:
-                raise StaleVersion(expected, deal.version)
-            if isinstance(job, RecordJob):
-                for command in job.commands:
-                    deal.handle(command)
-            try:
-                recordings = self.save(deal, *job.extras(deal))
-            except IntegrityError:
-                if isinstance(job, OpenJob):
-                    if job.deal_id in self.repository:
-                        raise DealExists(f"a deal with the id {job.deal_id} already exists",
-                                         deal_id=str(job.deal_id)) from None
-                    raise
-                if expected is not None:
-                    raise StaleVersion(expected, self.get_deal(job.deal_id).version) from None
-                continue
-            mine = [r for r in recordings if r.domain_event.originator_id == deal.id]
-            return Recorded(deal.id, deal.version, mine, deal if isinstance(job, OpenJob) else None)
-        raise WriteConflict(
-            f"the deal kept changing under this write ({attempts} attempts); try again", deal_id=str(job.deal_id)
-        )
+    def _open_job(
+        opening: OpenDeal, commands: Sequence[Command], also_save: AlsoSave, claim: PendingClaim | None
+    ) -> OpenJob:
+        return OpenJob(opening.deal_id, also_save, claim, opening=opening, commands=commands)
 
     # ---- queries ---------------------------------------------------------------------------------
 

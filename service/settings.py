@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     )
     compress: bool = Field(False, description="Compress stored events and snapshots with zlib (before encrypting).")
     write_mode: Literal["group", "naive"] = Field(
-        "group", description="group: one writer thread saves concurrent commands together; naive: read, decide, save."
+        "group", description="group: the writer thread saves concurrent commands together, deciding them on cached "
+        "deals; naive (the benchmarks' baseline): it saves each command alone, decided on the stored deal."
     )
     write_queue_timeout: float = Field(
         10.0, gt=0, description="Seconds a write may wait for the writer before it is withdrawn and answered 503."

@@ -1,20 +1,21 @@
-"""The bridge from the HTTP layer to the write path: the request's pending claim, taken by the one write it makes.
+"""The request's pending claim of its Idempotency-Key, handed by the route to the one write it makes.
 
-The idempotency middleware puts a PendingClaim in the context of a POST carrying an Idempotency-Key; the
-application's write methods pass it on with `with_claim(also_save)`, so the key's record is saved in the same
-transaction as the deal's events, by whichever write path (group commit or not) and on every retry of it.
+The idempotency middleware keeps a PendingClaim in the request's state (`request.state.idempotency_claim`) for a
+POST carrying an Idempotency-Key. The route takes it (`claim_of(request)`) and passes it with its command; the
+application puts it on the writer's job, and the writer saves the key's record in the transaction of the deal's
+events, on every retry of it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from starlette.requests import HTTPConnection
 
 from service.idempotency.record import IdempotencyKey
 
@@ -39,29 +40,21 @@ class PendingClaim:
         return [again]
 
 
-CURRENT: ContextVar[PendingClaim | None] = ContextVar("idempotency_claim", default=None)
+STATE = "idempotency_claim"  # the request state's key
 
 
-def keep_instead(kept: Callable[[str], str]) -> None:
+def claim_of(request: HTTPConnection) -> PendingClaim | None:
+    """The request's claim for the write it makes: None without an Idempotency-Key, or once a write has it."""
+    claim: PendingClaim | None = request.scope.get("state", {}).get(STATE)
+    if claim is None or claim.taken:
+        return None
+    claim.taken = True
+    return claim
+
+
+def keep_instead(request: HTTPConnection, kept: Callable[[str], str]) -> None:
     """For a request with an Idempotency-Key: store `kept(body)` for its replays instead of the answer's body
     (the first answer goes out whole). Without a key, nothing."""
-    claim = CURRENT.get()
+    claim: PendingClaim | None = request.scope.get("state", {}).get(STATE)
     if claim is not None:
         claim.kept = kept
-AlsoSave = Sequence[Aggregate] | Callable[[Any], Sequence[Aggregate]]
-
-
-def with_claim(also_save: AlsoSave) -> AlsoSave:
-    """`also_save` plus this request's pending claim, the first time a write asks (a request claims once)."""
-    claim = CURRENT.get()
-    if claim is None or claim.taken:
-        return also_save
-    claim.taken = True
-    if not also_save:
-        return claim.aggregates
-
-    def both(deal: Any) -> Sequence[Aggregate]:
-        extra = also_save(deal) if callable(also_save) else also_save
-        return [*extra, *claim.aggregates(deal)]
-
-    return both

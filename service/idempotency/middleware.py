@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.http.body_limit import read_body, replay_body
 from service.http.problem import problem
-from service.idempotency.context import CURRENT, PendingClaim
+from service.idempotency.context import STATE, PendingClaim
 from service.idempotency.record import IdempotencyKey, key_id
 from service.observability.metrics import IDEMPOTENCY_REJECTIONS, IDEMPOTENT_REPLAYS
 
@@ -126,7 +126,8 @@ class IdempotencyMiddleware:
             await self._answer_with(existing, claim, deals, scope, receive, send)
             return
         claim.expired = existing
-        token = CURRENT.set(claim)
+        state = scope.setdefault("state", {})
+        state[STATE] = claim  # for the route, which hands it to its write (context.claim_of)
         try:
             captured = await self._run(scope, receive)
         except Exception:
@@ -134,7 +135,7 @@ class IdempotencyMiddleware:
                 return
             raise
         finally:
-            CURRENT.reset(token)
+            state.pop(STATE, None)
         if 200 <= captured.status < 300:
             if self.exit_after_commit:  # DEALS_TEST_FAULT: the crash between the commit and the kept answer
                 log.critical("DEALS_TEST_FAULT=exit_after_commit: exiting after the commit, before keeping the answer")

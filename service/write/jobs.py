@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import Deal, DomainError
 from domain.commands import Command, OpenDeal
+from service.idempotency.context import PendingClaim
 from service.write.deal_cache import DealCache
 from service.write.errors import StaleVersion
 
@@ -30,6 +31,8 @@ AlsoSave = Sequence[Aggregate] | Callable[[Deal], Sequence[Aggregate]]
 class Job(ABC):
     deal_id: UUID
     also_save: AlsoSave = ()
+    # The request's Idempotency-Key claim: its record is saved with the job's events.
+    claim: PendingClaim | None = None
     # A caller blocks on `future`; an async caller awaits `waiter`, settled on its own event loop.
     future: Future[Recorded] | None = None
     waiter: asyncio.Future[Recorded] | None = None
@@ -42,7 +45,8 @@ class Job(ABC):
         """The deal with this job's events pending, decided on the cached (or, when `fresh`, stored) state."""
 
     def extras(self, deal: Deal) -> Sequence[Aggregate]:
-        return self.also_save(deal) if callable(self.also_save) else self.also_save
+        extra = self.also_save(deal) if callable(self.also_save) else self.also_save
+        return extra if self.claim is None else [*extra, *self.claim.aggregates(deal)]
 
 
 @dataclass(eq=False)

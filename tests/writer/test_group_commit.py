@@ -138,7 +138,8 @@ def test_naive_write_mode_gives_the_same_answers(settings: Settings) -> None:
         assert all(isinstance(r, Recorded | WriteConflict) for r in results), results  # lost races are told so
         assert sorted(r.version for r in accepted) == list(range(5, 5 + len(accepted)))
         assert len(stored_statements(app, deal_id)) == 1 + len(accepted)
-        assert "writer" not in app.__dict__  # naive mode never starts the writer thread
+        # One write path: naive mode is the same writer, deciding each command alone on the stored deal.
+        assert (app.writer.batch_max, app.writer.cache.maxsize, app.writer.cache.deals) == (1, 0, {})
     finally:
         app.close()
 

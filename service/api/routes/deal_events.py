@@ -16,6 +16,7 @@ from service.api.event_types import appendable_list
 from service.api.examples import openapi_event_examples
 from service.api.fastjson import json_response
 from service.api.response_examples import EVENT_PAGE, RECORDED, example
+from service.idempotency.context import claim_of
 from service.replay.history import Order, history_page
 from service.wire import documents
 
@@ -54,7 +55,8 @@ async def append_events(
     commands = [
         mapping.to_command(item, now, latest, f"{n}." if isinstance(body, list) else "") for n, item in enumerate(batch)
     ]
-    recorded = await app.record_async(deal_id, commands, expected_version=expected_version(if_match))
+    recorded = await app.record_async(deal_id, commands, expected_version=expected_version(if_match),
+                                      claim=claim_of(request))
     written = [(r.domain_event, r.notification.id) for r in recorded.recordings]
     return recorded_answer(deal_id, recorded.version, written)  # type: ignore[arg-type]  # each recording's event is a DealEvent; the library types it as a protocol
 

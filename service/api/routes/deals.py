@@ -14,6 +14,7 @@ from service.api.errors import responses
 from service.api.examples import DEAL_EXAMPLE
 from service.api.fastjson import json_response
 from service.api.response_examples import DEAL, DEAL_OPENED, example
+from service.idempotency.context import claim_of
 from service.replay.timetravel import deal_at
 from service.wire import documents
 
@@ -38,7 +39,7 @@ async def open_deal(
         body.occurred_at, mapping.latest_occurrence(now, request.app.state.settings.max_clock_skew_seconds)
     )
     opening, parties = mapping.to_opening(body, now)
-    recorded = await app.open_deal_async(opening, parties)
+    recorded = await app.open_deal_async(opening, parties, claim=claim_of(request))
     assert recorded.deal is not None
     return opened_answer(recorded.deal, recorded.position)
 

@@ -38,7 +38,7 @@ def endpoint_out(webhooks: Webhooks, endpoint: Endpoint, secret: bool = False) -
     return {**fields, "secret": endpoint.secret} if secret else fields
 
 
-def withhold_secret_from_replays(endpoint_id: UUID) -> None:
+def withhold_secret_from_replays(request: Request, endpoint_id: UUID) -> None:
     """A secret is shown once: an idempotent replay of this answer says so and where to get a new one."""
 
     def kept(body: str) -> str:
@@ -50,7 +50,7 @@ def withhold_secret_from_replays(endpoint_id: UUID) -> None:
         })
         return json.dumps(answer, separators=(",", ":"))
 
-    keep_instead(kept)
+    keep_instead(request, kept)
 
 
 def delivery_out(delivery: Delivery) -> dict[str, Any]:
@@ -62,12 +62,12 @@ def delivery_out(delivery: Delivery) -> dict[str, Any]:
              responses=documented(422, example=ex.ENDPOINT_CREATED, code=201))
 def create_webhook(
     body: Annotated[s.EndpointCreate, Body(openapi_examples=ex.CREATE)], webhooks: WebhooksDep, app: AppDep,
-    response: Response,
+    response: Response, request: Request,
 ) -> dict:
     """Subscribe a URL to the deal events recorded from now on; the answer holds the secret, shown only once."""
     endpoint = webhooks.create(body, app.recorder.max_notification_id() or 0)
     response.headers["Location"] = f"/webhooks/{endpoint.id}"
-    withhold_secret_from_replays(endpoint.id)
+    withhold_secret_from_replays(request, endpoint.id)
     return endpoint_out(webhooks, endpoint, secret=True)
 
 
@@ -116,12 +116,12 @@ def delete_webhook(endpoint_id: UUID, webhooks: WebhooksDep) -> Response:
              responses=documented(404, 422, example={"secret": ex.SECRET,
                                                      "previous_secret_expires_at": "2025-02-16T11:00:00Z"}))
 def rotate_webhook_secret(
-    endpoint_id: UUID, webhooks: WebhooksDep,
+    endpoint_id: UUID, webhooks: WebhooksDep, request: Request,
     body: Annotated[s.RotateSecret | None, Body(openapi_examples=ex.ROTATE)] = None,
 ) -> dict:
     """Issue a new secret; during the grace period deliveries carry signatures with both."""
     endpoint = webhooks.rotate_secret(endpoint_id, body.grace_period_seconds if body else None)
-    withhold_secret_from_replays(endpoint_id)
+    withhold_secret_from_replays(request, endpoint_id)
     return {"secret": endpoint.secret, "previous_secret_expires_at": endpoint.previous_secret_expires_at}
 
 
