@@ -17,6 +17,7 @@ from domain import EVENT_CLASSES
 from domain import errors as de
 from service.api.schemas import Problem
 from service.application import DealNotFound
+from service.http.openapi import add_openapi_hook
 from service.http.problem import PROBLEM_JSON, TITLES, problem
 from service.projections.read_models import ProjectionBehind
 from service.replay.timetravel import OutsideHistory
@@ -146,18 +147,14 @@ def install_error_handlers(app: FastAPI) -> None:
 def _document_problems(app: FastAPI) -> None:
     """Make the OpenAPI document say what the handlers above do: every error is problem+json (FastAPI documents
     its own 422 as application/json), a body that is not JSON gives 400, and any operation may give 503."""
-    build = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
-            for path in schema.get("paths", {}).values():
-                for operation in path.values():
-                    _problem_responses(operation)
-        return app.openapi_schema  # type: ignore[return-value]  # FastAPI's documented way to customise openapi()
+    def document(schema: dict[str, Any]) -> None:
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                _problem_responses(operation)
 
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise openapi()
+    add_openapi_hook(app, document)
 
 
 def _problem_responses(operation: dict[str, Any]) -> None:

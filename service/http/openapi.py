@@ -23,10 +23,11 @@ def add_openapi_hook(app: FastAPI, hook: OpenAPIHook) -> None:
 
         def openapi() -> dict[str, Any]:
             if app.openapi_schema is None:
-                schema = generate()
+                schema = generate()  # which caches it in app.openapi_schema
                 for each in app.state.openapi_hooks:
                     each(schema)
-            return app.openapi_schema  # type: ignore[return-value]  # FastAPI's documented way to customise openapi()
+                return schema
+            return app.openapi_schema
 
         app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise openapi()
     hooks.append(hook)
