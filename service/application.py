@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Recording
+from eventsourcing.persistence import JSONTranscoder, Recording, StoredEvent
 
 from domain import Deal, DealEvent, DomainError
 from domain.commands import Command, OpenDeal
@@ -15,7 +16,7 @@ from service.idempotency.context import PendingClaim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
-from service.storage.environment import eventsourcing_env
+from service.storage.environment import DealsRecorder, eventsourcing_env
 from service.storage.transcodings import register_domain_transcodings
 from service.write.jobs import AlsoSave, OpenJob, RecordJob
 from service.write.results import Recorded
@@ -33,6 +34,7 @@ class DealNotFound(DomainError):
 
 class DealsApplication(Application[UUID]):
     name = "Deals"
+    recorder: DealsRecorder  # the backend's own recorder, as storage/environment.py picks it
     snapshotting_intervals = {Deal: 100}  # noqa: RUF012 - the library reads this class attribute
 
     def __init__(self, env: Mapping[str, str] | None = None, settings: Settings | None = None) -> None:
@@ -128,7 +130,15 @@ class DealsApplication(Application[UUID]):
             raise DealNotFound(deal_id) from None
 
     def deal_events(self, deal_id: UUID, after_version: int = 0, limit: int | None = None) -> list[DealEvent]:
-        events = list(self.events.get(deal_id, gt=after_version or None, limit=limit))
+        events = [self._deal_event(e) for e in self.events.get(deal_id, gt=after_version or None, limit=limit)]
         if not events and after_version == 0:
             raise DealNotFound(deal_id)
-        return events  # type: ignore[return-value]  # the log's events are DealEvents; the library types them as a protocol
+        return events
+
+    def domain_event(self, stored: StoredEvent) -> DealEvent:
+        """A stored event of a deal, decoded."""
+        return self._deal_event(self.mapper.to_domain_event(stored))
+
+    @staticmethod
+    def _deal_event(event: object) -> DealEvent:
+        return cast(DealEvent, event)  # the library types what its mapper and event store give as its event protocol

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from service.ledger.keys import UNSIGNED, LogKey
 from service.ledger.leaves import log_page
@@ -23,6 +24,9 @@ from service.ledger.note import Checkpoint, sign
 from service.ledger.store import LedgerStore, StoredCheckpoint
 from service.projections.exclusive import Exclusive, lock_for
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.application import DealsApplication
 
 log = logging.getLogger(__name__)
 NAME = "ledger"
@@ -35,10 +39,10 @@ def root_of(store: LedgerStore, size: int) -> bytes:
 PAGE = 2000
 
 
-def extend(app: object, store: LedgerStore, page: int = PAGE) -> int:
+def extend(app: DealsApplication, store: LedgerStore, page: int = PAGE) -> int:
     """Hash one page of new events into the tree; returns how many."""
     size, position = store.size()
-    leaves = log_page(app, position, page)  # type: ignore[arg-type]  # the application is a DealsApplication; the follower holds it as the library's type
+    leaves = log_page(app, position, page)
     if leaves:
         store.append(size, leaves)
     return len(leaves)
@@ -82,8 +86,8 @@ class CatchUp:
     EVERY = 5.0  # seconds between two progress lines
     FAR = 1_000  # events behind that make it worth saying
 
-    def __init__(self, app: object, store: LedgerStore) -> None:
-        self.head = app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]  # the backend's recorder (storage/environment.py); the library types it as a base
+    def __init__(self, app: DealsApplication, store: LedgerStore) -> None:
+        self.head = app.recorder.max_notification_id() or 0
         _, position = store.size()
         self.active = self.head - position > self.FAR
         self.said = time.monotonic()

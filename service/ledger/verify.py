@@ -47,7 +47,7 @@ def _stored_events(app: DealsApplication, deal_id: UUID) -> dict[int, tuple[int,
     found: dict[int, tuple[int, bytes]] = {}
     after = 0
     while True:
-        page = app.recorder.select_history(deal_id, after=(0, after), limit=1000)  # type: ignore[attr-defined]  # the backend's recorder (storage/environment.py); the library types it as a base
+        page = app.recorder.select_history(deal_id, after=(0, after), limit=1000)
         for notification, _ in page:
             found[notification.originator_version] = (notification.id,
                                                       event_leaf_hash(app, notification, notification.id, False))

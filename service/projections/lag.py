@@ -57,7 +57,7 @@ def _count_after(app: DealsApplication, position: int) -> int:
 def _postgres_positions(app: DealsApplication, settings: Settings) -> dict[str, int]:
     schema = settings.postgres_schema
     found: dict[str, int] = {}
-    with app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]  # the backend's recorder has a datastore; the library's base type does not
+    with app.recorder.datastore.transaction(commit=False) as c:
         c.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name LIKE %s",
                   (schema, r"%\_tracking"))
         for table in sorted(row["table_name"] for row in c.fetchall()):

@@ -80,7 +80,7 @@ class FeedReader:
     def decoded(self, row: FeedRow) -> bytes:
         position, _, deal_id, version, topic, state = row
         stored = StoredEvent(UUID(deal_id), version, topic, state)
-        return event_json(self.app.mapper.to_domain_event(stored), position)  # type: ignore[arg-type]  # the mapper's events are DealEvents; the library types them as a protocol
+        return event_json(self.app.domain_event(stored), position)
 
 
 def backfill(app: DealsApplication, progress: Callable[[int, int], None] = lambda position, stored: None,

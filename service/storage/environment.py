@@ -25,6 +25,9 @@ class DealsPostgresRecorder(PostgresKeyStore, IndexedPostgresApplicationRecorder
     """Deal events with their timeline index, and idempotency keys, in one PostgreSQL schema."""
 
 
+DealsRecorder = DealsSQLiteRecorder | DealsPostgresRecorder
+
+
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
     """The environment of the deals application (and of the projection runners, which read its log)."""
     mapper = {"MAPPER_TOPIC": get_topic(EventIndexMapper)}
