@@ -19,6 +19,13 @@ CONFIG = Path(__file__).resolve().parents[1] / "schemathesis.toml"
 SCOPES = "deals:read,deals:write,webhooks:admin"
 
 
+def only_its_own_errors(summary: dict) -> bool:
+    """A complete run with no failure whose only errors are schemathesis's own (a runtime error while generating)."""
+    errors = summary.get("errors", [])
+    return bool(summary.get("complete") and errors and not summary.get("test_cases", {}).get("unique_failures")
+                and all(e.get("title") == "Runtime Error" for e in errors))
+
+
 def run_schemathesis(url: str, key: str, report: Path, long: bool) -> subprocess.CompletedProcess[str]:
     phases = "examples,coverage,fuzzing,stateful"
     args = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
@@ -38,8 +45,14 @@ def test_schemathesis_with_every_check_finds_no_failure(backend: Backend, long: 
                    stream_heartbeat_seconds="0.2", read_wait_timeout="0.2",
                    **backend.deals_env()) as api:
         result = run_schemathesis(api.url, key, report, long)
+        summary = json.loads(report.read_text()) if report.exists() else {}
+        if result.returncode != 0 and only_its_own_errors(summary):
+            # Schemathesis failed inside its own case generation (seen once in CI: an AssertionError in its coverage
+            # phase), with no failure of the API: run it once more. Any failure of the API on either run still fails.
+            report.unlink()
+            result = run_schemathesis(api.url, key, report, long)
+            summary = json.loads(report.read_text()) if report.exists() else {}
         alive = api.alive
-    summary = json.loads(report.read_text()) if report.exists() else {}
     cases = summary.get("test_cases", {})
     figures.add({"operations tested": summary.get("operations", {}).get("tested"),
                  "requests sent": cases.get("generated"), "failures": cases.get("unique_failures"),
