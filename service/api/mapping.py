@@ -45,7 +45,7 @@ def to_opening(body: s.DealCreate, default_time: datetime) -> tuple[OpenDeal, li
     """The command that opens the deal, and those that bring in its parties (at the same time, from the same
     sources)."""
     occurred_at = body.occurred_at or default_time
-    sources = tuple(Source(src.url, src.publisher, src.published_at) for src in body.sources)
+    sources: tuple[Source, ...] = requests.domain_value(body.sources)
     opening = OpenDeal(
         deal_id=body.deal_id or uuid4(),
         title=body.title,

@@ -89,9 +89,10 @@ else:
     EventBatchIn = Annotated[list[DealEventIn], Field(min_length=1, max_length=500)]
 
 
-def _domain_value(value: Any) -> Any:
+def domain_value(value: Any) -> Any:
+    """A validated wire value as the domain has it: arrays as tuples, SourceIn and SpeakerIn as Source and Speaker."""
     if type(value) is list:
-        return tuple(_domain_value(item) for item in value)
+        return tuple(domain_value(item) for item in value)
     if isinstance(value, BaseModel):
         return DOMAIN_VALUES[type(value)](**vars(value))
     return value
@@ -101,7 +102,7 @@ def to_command(body: Schema, default_time: datetime) -> Command:
     """The command a validated body asks for; left out, `occurred_at` is `default_time` and a new thing's id is
     new."""
     entry = BY_NAME[body.type]  # type: ignore[attr-defined]  # every request model has its `type` (built by request_model)
-    values = {name: _domain_value(value) for name, value in vars(body).items() if name != "type"}
+    values = {name: domain_value(value) for name, value in vars(body).items() if name != "type"}
     if values["occurred_at"] is None:
         values["occurred_at"] = default_time
     if entry.generated_id is not None and values[entry.generated_id] is None:
