@@ -24,7 +24,7 @@ from domain import Deal
 from domain.values import ConditionKind, ConditionStatus, Party, PartyKind, Role, Speaker, Stance
 from service.application import DealsApplication
 from service.projections.deal_list import DealListProjection, close_view, open_view
-from service.projections.deal_list_batch import loader, rebuild
+from service.projections.deal_list_batch import rebuild
 from service.settings import Settings
 
 TARGET = 20_000
@@ -77,7 +77,7 @@ def time_per_event(app: DealsApplication, settings: Settings, events: int) -> fl
     view = open_view(settings)
     try:
         projection = DealListProjection(view)
-        projection.states.attach(loader(app))  # type: ignore[arg-type]
+        projection.follow(app)
         notifications = app.recorder.select_notifications(start=0, limit=events, inclusive_of_start=False)
         started = time.perf_counter()
         for n in notifications:

@@ -50,6 +50,20 @@ class Deal(ProposalVerbs, ConclusionVerbs, ReportVerbs, Aggregate):
             raise TypeError(f"a deal does not handle {type(command).__name__}") from None
         decide(self, command)
 
+    def copy(self) -> Deal:
+        """A twin that later commands may change while this deal stays as it is.
+
+        The deal's facts are immutable values held in dicts that the appliers only ever rebind entries of, so
+        copying those dicts (not the values) is enough: cheap, and what lets one committed state be shared."""
+        if self.pending_events:
+            raise RuntimeError("a deal with events not yet saved is not copied")
+        twin = object.__new__(type(self))
+        twin.__dict__.update(
+            {name: dict(value) if type(value) is dict else list(value) if type(value) is list else value
+             for name, value in self.__dict__.items()}
+        )
+        return twin
+
     # ---- opening and membership -------------------------------------------------------------
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from functools import cached_property
 from typing import cast
 from uuid import UUID
@@ -18,9 +18,13 @@ from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
 from service.storage.environment import DealsRecorder, eventsourcing_env
 from service.storage.transcodings import register_domain_transcodings
+from service.write import deal_states as shared_states
+from service.write.deal_states import DealStates
 from service.write.jobs import AlsoSave, OpenJob, RecordJob
 from service.write.results import Recorded
 from service.write.writer import Writer
+
+DEFAULT_STATES = 1_000  # deals kept for the followers when the writer keeps none (DEALS_WRITE_CACHE_SIZE=0)
 
 
 class DealNotFound(DomainError):
@@ -37,12 +41,32 @@ class DealsApplication(Application[UUID]):
     recorder: DealsRecorder  # the backend's own recorder, as storage/environment.py picks it
     snapshotting_intervals = {Deal: 100}  # noqa: RUF012 - the library reads this class attribute
 
-    def __init__(self, env: Mapping[str, str] | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, settings: Settings | None = None,
+        deal_states: DealStates | None = None,
+    ) -> None:
+        """`deal_states`: the application's own, instead of those its process shares for the database (a test that
+        plays two processes in one gives one to the second)."""
         # `env` first and positional: projection runners construct the application as `DealsApplication(env)`.
         self.settings = settings or get_settings()
         super().__init__(env={**eventsourcing_env(self.settings), **(env or {})})
         self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}  # type: ignore[misc]  # per settings
         check_stored_events_readable(self)  # a wrong DEALS_CIPHER_KEY fails here, clearly, not on every read
+        # The deals folded in this process, shared by the writer and the followers of the same database.
+        if deal_states is None:
+            self._database = self._database_identity()
+            deal_states = shared_states.acquire(self._database, self.settings.write_cache_size or DEFAULT_STATES)
+        self.deal_states = deal_states
+
+    def _database_identity(self) -> Hashable:
+        names = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME",
+                 "POSTGRES_SCHEMA")
+        identity = tuple(self.env.get(name) for name in names)
+        in_memory = self.env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres" and "memory" in (
+            self.env.get("SQLITE_DBNAME") or ":memory:")
+        if in_memory:  # each in-memory database is its own
+            return (*identity, id(self))
+        return identity
 
     @cached_property
     def writer(self) -> Writer:
@@ -51,12 +75,15 @@ class DealsApplication(Application[UUID]):
         stored deal: a batch of one and no cache."""
         s = self.settings
         if s.write_mode == "naive":
-            return Writer(self, 0, 1, s.write_retries, s.write_queue_timeout)
-        return Writer(self, s.write_cache_size, s.write_batch_max, s.write_retries, s.write_queue_timeout)
+            return Writer(self, False, 1, s.write_retries, s.write_queue_timeout)
+        return Writer(self, s.write_cache_size > 0, s.write_batch_max, s.write_retries, s.write_queue_timeout)
 
     def close(self) -> None:
         if "writer" in self.__dict__:
             self.__dict__.pop("writer").stop()
+        database = self.__dict__.pop("_database", None)  # once, even when close() is called again
+        if database is not None:
+            shared_states.release(database)
         super().close()
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds a write may wait for the writer before it is withdrawn and answered 503."
     )
     write_batch_max: int = Field(256, ge=1, description="Most commands the writer saves in one transaction.")
-    write_cache_size: int = Field(10_000, ge=0, description="Deals the writer keeps in memory between commands.")
+    write_cache_size: int = Field(
+        10_000, ge=0, description="Deals kept in memory per process, shared by the writer and the followers.")
     gc_tuning: bool = Field(
         False, description="Tune the garbage collector for a long-running server (`deals serve` turns it on)."
     )

@@ -21,15 +21,16 @@ from eventsourcing.utils import Environment
 from domain import DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
 from service.application import DealsApplication
-from service.projections.deal_list_batch import catch_up, loader
+from service.projections.deal_list_batch import catch_up
 from service.projections.deal_list_postgres import PostgresDealListView
 from service.projections.deal_list_sqlite import SQLiteDealListView
 from service.projections.deal_list_view import DealListView
-from service.projections.deal_state import DealStates
+from service.projections.deal_state import followed
 from service.projections.exclusive import Exclusive, lock_for
 from service.projections.faults import FAULTS, PoisonedEvent
 from service.projections.runner import projection_env, start_projection
 from service.settings import Settings
+from service.write.deal_states import Following
 
 log = logging.getLogger(__name__)
 NAME = "deal_list"
@@ -40,7 +41,7 @@ class DealListProjection(Projection[DealListView]):
 
     def __init__(self, view: DealListView) -> None:
         super().__init__(view)
-        self.states = DealStates()
+        self.deals = Following()  # given the runner's application once it has one (`follow`)
         self.skipped: set[UUID] = set()
 
     @singledispatchmethod
@@ -65,12 +66,12 @@ class DealListProjection(Projection[DealListView]):
         if event.originator_id in self.skipped:
             self.view.write(tracking, (), ())
             return
-        try:
-            row = self.states.apply(event, tracking.notification_id).row(tracking.notification_id)
-            self.view.write(tracking, [row], {row.deal_id} if parties_changed else ())
-        except BaseException:
-            self.states.forget(event.originator_id)  # its fold may be ahead of what was written
-            raise
+        position = tracking.notification_id
+        row = followed(self.deals.after(event), event, position).row(position)
+        self.view.write(tracking, [row], {row.deal_id} if parties_changed else ())
+
+    def follow(self, app: DealsApplication) -> None:
+        self.deals.attach(app)
 
 
 def view_class(settings: Settings) -> type[DealListView]:
@@ -128,8 +129,7 @@ class DealListWorker:
         app = DealsApplication(settings=self.settings)
         view = open_view(self.settings)
         try:
-            states = DealStates(load=loader(app))
-            position = catch_up(app, view, states, stop=self.exclusive.stopping)
+            position = catch_up(app, view, Following().attach(app), stop=self.exclusive.stopping)
             log.info("deal list caught up to position %s", position)
             skipped = view.skipped_deals()
         except PoisonedEvent as poisoned:
@@ -143,7 +143,7 @@ class DealListWorker:
         runner.__enter__()
         projection = cast(DealListProjection, runner.projection)  # the library types it as its base class
         projection.skipped = skipped
-        projection.states.attach(loader(runner.app))
+        projection.follow(runner.app)
         return RunningProjection(runner)
 
     def start(self) -> None:

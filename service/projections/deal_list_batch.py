@@ -22,12 +22,13 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, Tracking
 
-from domain import Deal, DealEvent
+from domain import DealEvent
 from domain.events import DealOpened, PartyJoined, RoleAssigned, RoleRevoked
 from service.application import DealsApplication
 from service.projections.deal_list_view import DealListView, Skip
-from service.projections.deal_state import DealRow, DealStates, Followed, Loader
+from service.projections.deal_state import DealRow, Followed, followed
 from service.projections.faults import PoisonedEvent
+from service.write.deal_states import DealStates, Following
 
 MEMBERSHIP = (DealOpened, PartyJoined, RoleAssigned, RoleRevoked)
 NAME = "deal_list"
@@ -39,12 +40,8 @@ Progress = Callable[[int, int], None]  # (events in the page, position reached)
 Writer = Callable[[Sequence[DealRow], Collection[UUID]], None]
 
 
-def loader(app: DealsApplication) -> Loader:
-    return lambda deal_id, version: cast(Deal, app.repository.get(deal_id, version=version))
-
-
 def fold_page(
-    app: DealsApplication, states: DealStates, notifications: Sequence[Notification],
+    app: DealsApplication, deals: Following, notifications: Sequence[Notification],
     skipped: Collection[UUID] = (),
 ) -> tuple[list[DealRow], set[UUID]]:
     """The rows of the deals these notifications touched, as they stand after the page, and whose parties moved.
@@ -57,7 +54,11 @@ def fold_page(
         event = app.mapper.to_domain_event(notification)
         if not isinstance(event, DealEvent):
             continue
-        touched[event.originator_id] = (states.apply(event, notification.id), notification.id)
+        now = followed(deals.after(event), event, notification.id)
+        before = touched.get(event.originator_id)
+        if before is not None and before[0].opened_at is not None:  # opened earlier in this page
+            now = Followed(now.deal, before[0].opened_at, before[0].opened_position)
+        touched[event.originator_id] = (now, notification.id)
         if isinstance(event, MEMBERSHIP):
             parties_of.add(event.originator_id)
     return [followed.row(position) for followed, position in touched.values()], parties_of
@@ -66,10 +67,10 @@ def fold_page(
 class LogReader:
     """Pages through the log after a position."""
 
-    def __init__(self, app: DealsApplication, states: DealStates, page: int = DEFAULT_PAGE,
+    def __init__(self, app: DealsApplication, deals: Following, page: int = DEFAULT_PAGE,
                  skipped: Collection[UUID] = ()) -> None:
         self.app = app
-        self.states = states
+        self.deals = deals
         self.page = page
         self.skipped = skipped
 
@@ -95,7 +96,7 @@ class LogReader:
                 full = len(notifications) == self.page
                 if full:
                     reading = pool.submit(self.pages, notifications[-1].id)
-                rows, parties_of = fold_page(self.app, self.states, notifications, self.skipped)
+                rows, parties_of = fold_page(self.app, self.deals, notifications, self.skipped)
                 if writing is not None:
                     writing.result()
                     writing = None
@@ -113,23 +114,23 @@ class LogReader:
         return position
 
 
-def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page: int = DEFAULT_PAGE,
+def catch_up(app: DealsApplication, view: DealListView, deals: Following, page: int = DEFAULT_PAGE,
              progress: Progress | None = None, stop: threading.Event | None = None) -> int:
     """Bring the live tables from their position to the log's end (or until `stop`), a page per transaction.
 
     A page that fails is tried again one event per transaction, so that the failure names its event: that one
     raises PoisonedEvent, with everything before it written."""
     skipped = view.skipped_deals()
-    reader = LogReader(app, states, page, skipped)
+    reader = LogReader(app, deals, page, skipped)
     position = view.max_tracking_id(app.name) or 0
     while stop is None or not stop.is_set():
         notifications = reader.pages(position)
         if not notifications:
             return position
         try:
-            written = _write_page(app, view, states, notifications, skipped)
+            written = _write_page(app, view, deals, notifications, skipped)
         except Exception:
-            written = all(_write_page(app, view, states, [one], skipped, poisoned=True) for one in notifications)
+            written = all(_write_page(app, view, deals, [one], skipped, poisoned=True) for one in notifications)
         if not written:
             return view.max_tracking_id(app.name) or 0  # someone else is ahead: leave it to them
         position = notifications[-1].id
@@ -138,14 +139,12 @@ def catch_up(app: DealsApplication, view: DealListView, states: DealStates, page
     return position
 
 
-def _write_page(app: DealsApplication, view: DealListView, states: DealStates, notifications: Sequence[Notification],
+def _write_page(app: DealsApplication, view: DealListView, deals: Following, notifications: Sequence[Notification],
                 skipped: Collection[UUID], poisoned: bool = False) -> bool:
     try:
-        rows, parties_of = fold_page(app, states, notifications, skipped)
+        rows, parties_of = fold_page(app, deals, notifications, skipped)
         return view.write(Tracking(app.name, notifications[-1].id), rows, parties_of)
     except Exception as error:
-        for notification in notifications:
-            states.forget(cast(UUID, notification.originator_id))  # its fold may be ahead of what was written
         if poisoned and not isinstance(error, TRANSIENT):
             raise PoisonedEvent(NAME, notifications[0].id, cast(UUID, notifications[0].originator_id), error) from error
         raise
@@ -170,8 +169,9 @@ def rebuild(app: DealsApplication, view: DealListView, page: int = DEFAULT_PAGE,
             capacity: int = 50_000) -> int:
     """Rebuild the view from the whole log into shadow tables and swap them in; the position reached. The deals
     recorded as skipped (skip_deals_at) are left out."""
-    states = DealStates(capacity=capacity, load=loader(app))
-    reader = LogReader(app, states, page, view.skipped_deals())
+    # Deal states of its own: a whole log's deals would crowd out the ones the service is using.
+    deals = Following().attach(app, DealStates(capacity))
+    reader = LogReader(app, deals, page, view.skipped_deals())
     view.prepare_shadow()
 
     def write_shadow(rows: Sequence[DealRow], parties_of: Collection[UUID]) -> None:

@@ -1,25 +1,18 @@
-"""The deals a projection follows, kept current with the deal's own event appliers, and the row each becomes.
+"""The row a deal becomes in the deal list.
 
 Status and ball are derived state (signatures settle, the ball follows roles, proposals and counter-proposals), so
-the projection does not re-implement them: it folds each event onto the deal with `event.mutate`, the same pure
-domain code the aggregate replays. Recently seen deals stay in memory; a deal that is not there (or is at another
-version) is loaded from the application at the version just before the event, using snapshots.
+the projection does not re-implement them: it takes the deal right after each event from the process's deal states
+(service/write/deal_states.py), where the writer put it or where it is folded once with the domain's own appliers.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 from uuid import UUID
 
 from domain import Deal, DealEvent
 from domain.events import DealOpened
-
-Loader = Callable[[UUID, int], Deal]
 
 
 @dataclass(frozen=True)
@@ -71,8 +64,11 @@ def summarize(deal: Deal, position: int, opened_at: datetime | None, opened_posi
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Followed:
+    """A deal right after an event, and when and where it was opened if that event (or one before it in the same
+    page) opened it."""
+
     deal: Deal
     opened_at: datetime | None = None
     opened_position: int | None = None
@@ -81,45 +77,7 @@ class Followed:
         return summarize(self.deal, position, self.opened_at, self.opened_position)
 
 
-class DealStates:
-    """An LRU of deals folded from their events; misses load the deal from the application."""
-
-    def __init__(self, capacity: int = 20_000, load: Loader | None = None) -> None:
-        self.capacity = capacity
-        self._load = load
-        self._loader_ready = threading.Event()
-        if load is not None:
-            self._loader_ready.set()
-        self._deals: OrderedDict[UUID, Followed] = OrderedDict()
-        self.loads = 0
-
-    def attach(self, load: Loader) -> None:
-        self._load = load
-        self._loader_ready.set()
-
-    def apply(self, event: DealEvent, position: int) -> Followed:
-        """Fold one event onto its deal; the deal returned is at the event's version."""
-        deal_id = event.originator_id
-        if isinstance(event, DealOpened):
-            followed = Followed(cast(Deal, event.mutate(None)), event.occurred_at, position)
-        else:
-            kept = self._deals.pop(deal_id, None)
-            followed = kept if kept is not None else self._fetch(deal_id, event.originator_version - 1)
-            if followed.deal.version != event.originator_version - 1:
-                followed = self._fetch(deal_id, event.originator_version - 1)
-            event.mutate(followed.deal)
-        self._deals[deal_id] = followed
-        if len(self._deals) > self.capacity:
-            self._deals.popitem(last=False)
-        return followed
-
-    def forget(self, deal_id: UUID) -> None:
-        self._deals.pop(deal_id, None)
-
-    def _fetch(self, deal_id: UUID, version: int) -> Followed:
-        if not self._loader_ready.wait(timeout=30):
-            raise RuntimeError("the deal states were never given a way to load deals")
-        assert self._load is not None
-        self.loads += 1
-        # A deal seen before has its row already, and the opening is written only with the row's first write.
-        return Followed(self._load(deal_id, version))
+def followed(deal: Deal, event: DealEvent, position: int) -> Followed:
+    if isinstance(event, DealOpened):
+        return Followed(deal, event.occurred_at, position)
+    return Followed(deal)

@@ -10,66 +10,19 @@ the same a page at a time, for a start behind the log's head (first deployment, 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain import Deal, DealEvent
+from domain import DealEvent
 from service.application import DealsApplication
 from service.webhooks import payload
 from service.webhooks.records import Message
 from service.webhooks.store import WebhookStore
+from service.write.deal_states import Following
 
-CACHED_DEALS = 1_000
 PAGE = 500
-
-Loader = Callable[[UUID, int], Deal]
-
-
-class DealsAfter:
-    """The deal right after each event: the event applied to the deal kept from the previous one, so building a
-    body costs no read; a deal not kept (or at another version) is loaded at the event's version (from its latest
-    snapshot)."""
-
-    def __init__(self, load: Loader | None = None) -> None:
-        self._deals: OrderedDict[UUID, Deal] = OrderedDict()
-        self._load = load
-        self._loadable = threading.Event()
-        if load is not None:
-            self._loadable.set()
-
-    def attach(self, load: Loader) -> None:
-        self._load = load
-        self._loadable.set()
-
-    def after(self, event: DealEvent) -> Deal:
-        deal_id, version = event.originator_id, event.originator_version
-        kept = self._deals.pop(deal_id, None)
-        if version == 1:
-            deal = event.mutate(None)
-        elif kept is not None and kept.version == version - 1:
-            deal = event.mutate(kept)
-        else:
-            self._loadable.wait()
-            assert self._load is not None
-            deal = self._load(deal_id, version)
-        assert isinstance(deal, Deal)
-        self._deals[deal_id] = deal
-        if len(self._deals) > CACHED_DEALS:
-            self._deals.popitem(last=False)
-        return deal
-
-    def forget(self) -> None:
-        """After a failed write: what is kept may be ahead of what was stored."""
-        self._deals.clear()
-
-
-def loader(app: DealsApplication) -> Loader:
-    return lambda deal_id, version: app.get_deal(deal_id, version=version)
 
 
 class HandOff:
@@ -130,11 +83,11 @@ class WebhookOutbox(Projection[WebhookStore]):
     def __init__(self, view: WebhookStore) -> None:
         super().__init__(view)
         # The runner builds its application after the projection: `bind` gives it, before the first load.
-        self.deals = DealsAfter()
+        self.deals = Following()
         self.hand_off = HandOff(view)
 
     def bind(self, app: DealsApplication) -> None:
-        self.deals.attach(loader(app))
+        self.deals.attach(app)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         message = None
@@ -145,7 +98,7 @@ class WebhookOutbox(Projection[WebhookStore]):
 
 def catch_up(app: DealsApplication, store: WebhookStore, stop: threading.Event, page: int = PAGE) -> int:
     """Hand over every event after the tracked position, a page per transaction; the position reached."""
-    deals = DealsAfter(loader(app))
+    deals = Following().attach(app)
     position = store.max_tracking_id(app.name) or 0
     while not stop.is_set():
         notifications = app.recorder.select_notifications(start=position, limit=page, inclusive_of_start=False)

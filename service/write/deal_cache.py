@@ -1,8 +1,8 @@
 """The writer's deals in memory, and how they catch up with what other processes wrote.
 
-Only the writer thread touches the cache. A deal is taken out while a job works on it and put back after its events
-were committed, so every cached deal is a committed state — possibly an old one, when another process (another API
-replica) wrote to it since. Saving on an old state trips the store's (deal id, version) key, which keeps writes
+The writer decides each job on a copy of the deal's newest committed state and puts the decided deal back after its
+events were committed, so every kept deal is a committed state — possibly an old one, when another process (another
+API replica) wrote to it since. Saving on an old state trips the store's (deal id, version) key, which keeps writes
 correct; `catch_up` keeps them cheap when that happens often: one query brings every deal of a batch up to date.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
@@ -20,18 +20,21 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain import Deal
+from service.write.deal_states import DealStates
 from service.write.store import DealStore
 
 log = logging.getLogger(__name__)
 
 
 class DealCache:
-    """Deals at a committed version, least recently used first."""
+    """The writer's side of the process's deal states (service/write/deal_states.py): it decides on a copy of the
+    newest committed state and puts the decided deal back once committed. With `enabled` off (the naive baseline)
+    every command is decided on the deal as stored, and nothing is put."""
 
-    def __init__(self, app: DealStore, maxsize: int) -> None:
+    def __init__(self, app: DealStore, enabled: bool = True) -> None:
         self._app = weakref.ref(app)  # the writer's: see Writer.__init__
-        self.maxsize = maxsize
-        self.deals: OrderedDict[UUID, Deal] = OrderedDict()
+        self.enabled = enabled
+        self.states: DealStates = app.deal_states
 
     @property
     def app(self) -> DealStore:
@@ -41,20 +44,23 @@ class DealCache:
         return app
 
     def take(self, deal_id: UUID, fresh: bool) -> tuple[Deal, bool]:
-        """The deal, removed from the cache, and whether it was just read from the store."""
-        deal = self.deals.pop(deal_id, None)
-        if deal is None or fresh:
+        """A deal the job may change, and whether it was just read from the store."""
+        kept = None if fresh or not self.enabled else self.states.latest(deal_id)
+        if kept is None:
             return self.app.get_deal(deal_id), True
-        return deal, False
+        return kept.copy(), False
 
     def put(self, deal: Deal) -> None:
-        self.deals[deal.id] = deal
-        if len(self.deals) > self.maxsize:
-            self.deals.popitem(last=False)
+        """A deal whose events were just committed."""
+        if self.enabled:
+            self.states.put(deal)
+
+    def versions(self, deal_ids: Iterable[UUID]) -> dict[UUID, int]:
+        return self.states.versions(deal_ids) if self.enabled else {}
 
     def catch_up(self, deal_ids: Iterable[UUID]) -> None:
-        """Apply to the cached deals among `deal_ids` the events stored after their cached versions."""
-        versions = {deal_id: self.deals[deal_id].version for deal_id in set(deal_ids) if deal_id in self.deals}
+        """Bring the kept deals among `deal_ids` up to the events stored after their kept versions."""
+        versions = self.versions(set(deal_ids))
         if not versions:
             return
         try:
@@ -62,19 +68,25 @@ class DealCache:
         except Exception:
             log.warning("catching up %d cached deals failed; they are read again", len(versions), exc_info=True)
             for deal_id in versions:
-                self.deals.pop(deal_id, None)
+                self.states.forget(deal_id)
             return
         by_deal: dict[UUID, list[StoredEvent]] = defaultdict(list)
         for stored in newer:
             by_deal[UUID(str(stored.originator_id))].append(stored)
         for deal_id, events in by_deal.items():
-            deal = self.deals[deal_id]
+            kept = self.states.latest(deal_id)
+            if kept is None:
+                continue
+            deal = kept.copy()
             try:
                 for stored in sorted(events, key=lambda e: e.originator_version):
-                    self.app.mapper.to_domain_event(stored).mutate(deal)  # type: ignore[attr-defined]  # the mapper's events are DealEvents; the library types them as a protocol
+                    if stored.originator_version > deal.version:  # a follower may have folded some meanwhile
+                        self.app.domain_event(stored).mutate(deal)
             except Exception:  # e.g. a version gap: drop it, the job reads it from the store
                 log.warning("catching up deal %s failed; it is read again", deal_id, exc_info=True)
-                self.deals.pop(deal_id, None)
+                self.states.forget(deal_id)
+                continue
+            self.states.put(deal)
 
 
 def newer_events(app: DealStore, versions: dict[UUID, int]) -> list[StoredEvent]:

@@ -9,8 +9,9 @@ from uuid import UUID
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import EventStore, Mapper, Recording
 
-from domain import Deal
+from domain import Deal, DealEvent
 from service.settings import Settings
+from service.write.deal_states import DealStates
 
 
 class DealStore(Protocol):
@@ -24,6 +25,9 @@ class DealStore(Protocol):
     def mapper(self) -> Mapper[UUID]: ...
 
     @property
+    def deal_states(self) -> DealStates: ...  # the process's deals of this database, shared with the followers
+
+    @property
     def snapshots(self) -> EventStore[UUID] | None: ...
 
     @property
@@ -33,5 +37,7 @@ class DealStore(Protocol):
     def snapshot_class(self) -> Any: ...
 
     def get_deal(self, deal_id: UUID, version: int | None = None) -> Deal: ...
+
+    def domain_event(self, stored: Any) -> DealEvent: ...
 
     def save(self, *objs: MutableOrImmutableAggregate[UUID] | Any, **kwargs: Any) -> list[Recording[UUID]]: ...

@@ -61,11 +61,11 @@ class Writer:
     """The single writer thread of one deals application (started on first use)."""
 
     def __init__(
-        self, app: DealStore, cache_size: int, batch_max: int, retries: int, queue_timeout: float = 10.0
+        self, app: DealStore, cached: bool, batch_max: int, retries: int, queue_timeout: float = 10.0
     ) -> None:
         # Weak: an application dropped without close() is still collected (its __del__ closes it, and stops this).
         self._app = weakref.ref(app)
-        self.cache = DealCache(app, cache_size)
+        self.cache = DealCache(app, cached)
         self.batch_max = batch_max
         self.queue_timeout = queue_timeout
         self.retries = retries
@@ -207,8 +207,7 @@ class Writer:
         if time.monotonic() < self.shared_until:
             self.cache.catch_up(recorded)
         elif notices is not None:  # only the cached deals another process is known to have written since
-            cached = self.cache.deals
-            self.cache.catch_up(notices.stale({d: cached[d].version for d in recorded if d in cached}))
+            self.cache.catch_up(notices.stale(self.cache.versions(recorded)))
         decided = []
         for job in batch:
             try:
@@ -244,10 +243,9 @@ class Writer:
             by_deal[recording.domain_event.originator_id].append(recording)
         for d in decided:
             self._snapshot(d)
-            opened = isinstance(d.job, OpenJob)
-            if not opened:  # an opened deal is handed to its caller, so it must not be shared through the cache
-                self.cache.put(d.deal)
-            self._settle(d.job, Recorded(d.deal.id, d.deal.version, by_deal[d.deal.id], d.deal if opened else None))
+            self.cache.put(d.deal)  # from now on it does not change: the next job on it decides on a copy
+            opened = d.deal if isinstance(d.job, OpenJob) else None
+            self._settle(d.job, Recorded(d.deal.id, d.deal.version, by_deal[d.deal.id], opened))
 
     # ---- conflicts -------------------------------------------------------------------------------------------
 

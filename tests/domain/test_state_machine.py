@@ -158,6 +158,7 @@ class NegotiationMachine(RuleBasedStateMachine):
         self.app = DealsApplication(settings=Settings(database_url=f"sqlite:///{self.tmp}/d.db", snapshot_interval=7))
         self.deal: Deal
         self.saved: list[DealEvent] = []
+        self.shared: list[tuple[Deal, dict[str, Any]]] = []  # committed states, each with what it was when copied
 
     def teardown(self) -> None:
         self.app.close()
@@ -250,6 +251,11 @@ class NegotiationMachine(RuleBasedStateMachine):
         version = data.draw(st.integers(1, self.deal.version), label="version")
         assert state_of(self.app.repository.get(self.deal.id, version=version)) == state_of(fold(stored[:version]))
 
+        # The committed state is shared from now on (service/write/deal_states.py): the deal goes on as a copy.
+        self.shared = [*self.shared[-3:], (self.deal, served)]
+        self.deal = self.deal.copy()
+        assert state_of(self.deal) == served
+
         # The feed's JSON, stored with each event, is what the API's schema makes of the event.
         page = FeedReader(self.app).page(0, 10_000, deal_id=self.deal.id)
         assert [orjson.loads(item) for item in page.items] == [
@@ -258,6 +264,12 @@ class NegotiationMachine(RuleBasedStateMachine):
         ]
 
     # ---- what always holds -----------------------------------------------------------------------------------
+
+    @invariant()
+    def shared_states_never_change(self) -> None:
+        """What later commands do to a copy leaves the committed state it was copied from as it was."""
+        for committed, when_copied in self.shared:
+            assert state_of(committed) == when_copied
 
     @invariant()
     def status_is_a_status(self) -> None:

@@ -19,11 +19,11 @@ from service.projections.deal_list import (
     open_view,
     view_class,
 )
-from service.projections.deal_list_batch import catch_up, loader, rebuild
+from service.projections.deal_list_batch import catch_up, rebuild
 from service.projections.deal_list_view import APPLICATION_NAME, DealListView
-from service.projections.deal_state import DealStates
 from service.projections.runner import start_projection
 from service.settings import Settings
+from service.write.deal_states import Following
 from tests.projections.helpers import expected_row, open_deals, touch, view_rows, wait_until_reached
 
 
@@ -52,7 +52,7 @@ def test_the_projection_runner_builds_what_a_rebuild_from_the_log_builds(
     runner = start_projection(settings, DealListProjection, view_class(settings))
     try:
         with runner:
-            runner.projection.states.attach(loader(runner.app))  # type: ignore[attr-defined]
+            runner.projection.follow(runner.app)  # type: ignore[attr-defined]
             runner.wait(head(app), timeout=30)
             built = view.rows()
     finally:
@@ -71,12 +71,12 @@ def test_bulk_catch_up_resumes_from_its_position_and_matches_the_deals(
     app: DealsApplication, view: DealListView
 ) -> None:
     first = open_deals(app, 5)
-    catch_up(app, view, DealStates(load=loader(app)), page=7)  # type: ignore[arg-type]
+    catch_up(app, view, Following().attach(app), page=7)  # type: ignore[arg-type]
     second = open_deals(app, 5, title="Later deal")
     for n, deal_id in enumerate(first):
         touch(app, deal_id, n)
 
-    position = catch_up(app, view, DealStates(load=loader(app)), page=7)  # type: ignore[arg-type]
+    position = catch_up(app, view, Following().attach(app), page=7)  # type: ignore[arg-type]
 
     assert position == head(app)
     assert view_rows(view) == {deal_id: expected_row(app, deal_id) for deal_id in first + second}

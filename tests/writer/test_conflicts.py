@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.commands import RejectProposal, TenderProposal
 from service.application import DealsApplication
 from service.settings import Settings
+from service.write.deal_states import DealStates
 from service.write.errors import DealExists, StaleVersion
 from service.write.results import Recorded
 from tests.commands import opening
@@ -36,7 +37,8 @@ class Marker(Aggregate):
 def apps(settings: Settings) -> Iterator[tuple[DealsApplication, DealsApplication]]:
     """This process's application, and another process's (naive, so it writes straight to the store)."""
     mine = DealsApplication(settings=settings)
-    theirs = DealsApplication(settings=settings.model_copy(update={"write_mode": "naive"}))
+    theirs = DealsApplication(settings=settings.model_copy(update={"write_mode": "naive"}),
+                              deal_states=DealStates(1_000))  # another process: deals of its own
     if mine.writer.notices is not None:  # PostgreSQL: every notice of theirs comes too late (head_notices.py)
         mine.writer.notices._hear = lambda payload: None  # type: ignore[method-assign]
     yield mine, theirs
@@ -148,4 +150,4 @@ def test_after_a_clash_cached_deals_catch_up_before_deciding(apps: tuple[DealsAp
     assert recorded.version == 8
     assert spy.calls == [1] and said.runs["caught-up"] == 1  # decided once, on the caught-up deal: no clash
     assert stored_statements(mine, deal_id) == ["cached", "theirs-1", "clashed", "theirs-2", "caught-up"]
-    assert mine.writer.cache.deals[deal_id].version == 8
+    assert (kept := mine.deal_states.latest(deal_id)) is not None and kept.version == 8

@@ -139,7 +139,7 @@ def test_naive_write_mode_gives_the_same_answers(settings: Settings) -> None:
         assert sorted(r.version for r in accepted) == list(range(5, 5 + len(accepted)))
         assert len(stored_statements(app, deal_id)) == 1 + len(accepted)
         # One write path: naive mode is the same writer, deciding each command alone on the stored deal.
-        assert (app.writer.batch_max, app.writer.cache.maxsize, app.writer.cache.deals) == (1, 0, {})
+        assert (app.writer.batch_max, app.writer.cache.enabled, app.writer.cache.versions([deal_id])) == (1, False, {})
     finally:
         app.close()
 

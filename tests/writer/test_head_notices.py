@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from domain import Deal
 from service.application import DealsApplication
 from service.settings import Settings
+from service.write.deal_states import DealStates
 from tests.writer.helpers import NOW, Statements, open_deals, stored_statements
 
 pytestmark = pytest.mark.postgres
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def replicas(postgres_settings: Settings) -> Iterator[list[DealsApplication]]:
-    apps = [DealsApplication(settings=postgres_settings) for _ in range(2)]
+    apps = [DealsApplication(settings=postgres_settings, deal_states=DealStates(1_000)) for _ in range(2)]  # processes
     yield apps
     for app in apps:
         app.close()
