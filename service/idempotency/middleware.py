@@ -22,7 +22,6 @@ from typing import Any
 from uuid import UUID
 
 import anyio
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.http.body_limit import read_body, replay_body
 from service.http.problem import problem
 from service.idempotency.context import STATE, PendingClaim
+from service.idempotency.keys import keep_key, load_key
 from service.idempotency.record import IdempotencyKey, key_id
 from service.observability.metrics import IDEMPOTENCY_REJECTIONS, IDEMPOTENT_REPLAYS
 
@@ -197,13 +197,7 @@ class IdempotencyMiddleware:
 
     @staticmethod
     async def _load(deals: Any, key: UUID) -> IdempotencyKey | None:
-        def load() -> IdempotencyKey | None:
-            try:
-                return deals.repository.get(key)
-            except AggregateNotFoundError:
-                return None
-
-        return await anyio.to_thread.run_sync(load)
+        return await anyio.to_thread.run_sync(load_key, deals, key)
 
     def _rebuild(self, deals: Any, record: IdempotencyKey, claim: PendingClaim) -> IdempotencyKey | None:
         """The record answered from the log (and kept so, unless its writer kept its own meanwhile); None when the
@@ -218,7 +212,7 @@ class IdempotencyMiddleware:
         headers = {k: v for k, v in response.headers.items() if k.encode("latin-1") not in NOT_KEPT}
         record.respond(response.status_code, headers, bytes(response.body).decode())
         try:
-            deals.save(record)
+            keep_key(deals, record)
             log.info("idempotency: rebuilt the lost answer to %s from the log", claim.request)
         except IntegrityError:
             log.info("idempotency: the answer to %s was kept by its own request meanwhile", claim.request)
@@ -244,7 +238,7 @@ class IdempotencyMiddleware:
                 record.reclaim(claim.fingerprint, claim.request, None, None)
         record.respond(captured.status, headers, body)
         try:
-            deals.save(record)
+            keep_key(deals, record)
         except IntegrityError:
             log.info("idempotency: a concurrent request with the same key answered first (%s)", claim.request)
         except Exception:
@@ -255,9 +249,8 @@ class IdempotencyMiddleware:
     def _stored_claim(deals: Any, claim: PendingClaim) -> IdempotencyKey | None:
         if not claim.taken:
             return None
-        try:
-            record: IdempotencyKey = deals.repository.get(claim.key_id)
-        except AggregateNotFoundError:
+        record = load_key(deals, claim.key_id)
+        if record is None:
             return None
         fresh = claim.expired is None or record.version > claim.expired.version
         return record if fresh and record.answer is None and record.fingerprint == claim.fingerprint else None

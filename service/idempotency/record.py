@@ -10,13 +10,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from service.storage.key_store import KEY_ID_VERSION
-
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:deals:idempotency-key")
+KEY_ID_VERSION = 8  # marks the ids as ours; the ids of keys stored already must not change
 
 
 def key_id(principal: str, method: str, path: str, key: str) -> UUID:
-    """One record per client key, route and caller; marked with UUID version 8 so the recorder can route it."""
+    """One record per client key, route and caller."""
     raw = bytearray(uuid5(NAMESPACE, "\n".join((principal, method, path, key))).bytes)
     raw[6] = (raw[6] & 0x0F) | (KEY_ID_VERSION << 4)
     return UUID(bytes=bytes(raw))

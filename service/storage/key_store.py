@@ -2,9 +2,10 @@
 they produced, so the key and its events commit (or fail) together. The keys stay out of the events table: the
 global feed, projections and webhooks see deal events only.
 
-A key is a small aggregate (service.idempotency.record); the recorder recognises its events by topic and its ids by
-their UUID version (8), and stores and reads them in the keys table. The mixin goes on top of whichever application
-recorder of each backend (storage/environment.py).
+A key is a small aggregate (service.idempotency.record). Whoever saves or reads one says so: the writer hands a
+write's key events as `idempotency_keys` beside its deal events, the idempotency middleware keeps and reads keys
+through service/idempotency/keys.py; nothing is told apart by its topic or id. The mixin goes on top of whichever
+application recorder of each backend (storage/environment.py).
 """
 
 from __future__ import annotations
@@ -25,46 +26,18 @@ if TYPE_CHECKING:  # the recorders these are mixed into (storage/environment.py)
 else:
     _Recorder = _PostgresRecorder = _SQLiteRecorder = object
 
-KEY_TOPIC_PREFIX = "service.idempotency.record:"
-KEY_ID_VERSION = 8
-
-
-def is_key_event(stored: StoredEvent) -> bool:
-    return stored.topic.startswith(KEY_TOPIC_PREFIX)
-
-
-def is_key_id(originator_id: Any) -> bool:
-    return isinstance(originator_id, UUID) and originator_id.version == KEY_ID_VERSION
-
 
 class KeyStore(_Recorder):
-    """What both backends share: split keys from deal events on the way in, read keys from their table."""
+    """What both backends share: keys go in with `insert_events(..., idempotency_keys=...)` (with a write's events,
+    in its transaction) or `insert_keys` (alone), and come out of their table with `select_key_events`."""
 
     @property
     @abstractmethod
     def keys_table(self) -> str: ...
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        keys = [s for s in stored_events if is_key_event(s)]
-        if not keys:
-            return super().insert_events(stored_events, **kwargs)  # type: ignore[safe-super]  # the backend's recorder, after this mixin in the MRO, implements it
-        events = [s for s in stored_events if not is_key_event(s)]
-        ids = super().insert_events(events, idempotency_keys=keys, **kwargs)  # type: ignore[safe-super]  # the backend's recorder, after this mixin in the MRO, implements it
-        if not ids:
-            return ids
-        # Each key is recorded "at" the position of the last event it produced (the library wants one id per event).
-        spread, given = [], iter(ids)
-        last = ids[-1]
-        for stored in stored_events:
-            spread.append(last if is_key_event(stored) else next(given))
-        return spread
-
-    def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
-        if is_key_id(originator_id):
-            found = self.select_key_events(originator_id, **kwargs)
-            if found:
-                return found
-        return super().select_events(originator_id, **kwargs)  # type: ignore[safe-super]  # the backend's recorder, after this mixin in the MRO, implements it
+    def insert_keys(self, keys: Sequence[StoredEvent]) -> None:
+        """Store key events alone, in one transaction; IntegrityError when a version of a key is stored already."""
+        self.insert_events([], idempotency_keys=keys)
 
     def select_key_events(
         self, key_id: UUID, *, gt: int | None = None, lte: int | None = None, desc: bool = False,

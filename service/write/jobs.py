@@ -45,8 +45,11 @@ class Job(ABC):
         """The deal with this job's events pending, decided on the cached (or, when `fresh`, stored) state."""
 
     def extras(self, deal: Deal) -> Sequence[Aggregate]:
-        extra = self.also_save(deal) if callable(self.also_save) else self.also_save
-        return extra if self.claim is None else [*extra, *self.claim.aggregates(deal)]
+        return self.also_save(deal) if callable(self.also_save) else self.also_save
+
+    def keys(self, deal: Deal) -> list[Aggregate]:
+        """The record of the request's Idempotency-Key claim: stored in the keys table, in the same transaction."""
+        return [] if self.claim is None else self.claim.aggregates(deal)
 
 
 @dataclass(eq=False)
@@ -91,11 +94,13 @@ class RecordJob(Job):
 class Decided:
     job: Job
     deal: Deal
-    aggregates: list[Aggregate]
-    events: list[Any]
+    aggregates: list[Aggregate]  # the deal first, then what is saved with it, then its idempotency key's record
+    events: list[Any]  # for the events table: the deal's, and those of `also_save`
+    key_events: list[Any]  # for the keys table
 
     @classmethod
     def of(cls, job: Job, cache: DealCache, fresh: bool) -> Decided:
         deal = job.decide(cache, fresh)
-        aggregates = [deal, *job.extras(deal)]
-        return cls(job, deal, aggregates, [e for a in aggregates for e in a.collect_events()])
+        saved, keys = [deal, *job.extras(deal)], job.keys(deal)
+        return cls(job, deal, [*saved, *keys], [e for a in saved for e in a.collect_events()],
+                   [e for a in keys for e in a.collect_events()])

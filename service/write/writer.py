@@ -220,7 +220,7 @@ class Writer:
         if not decided:
             return
         try:
-            recordings = self.app.save(*[e for d in decided for e in d.events])
+            recordings = self._store(decided)
         except IntegrityError:
             if self.notices is None or not self.notices.trusted:  # the notices tell which deals to catch up
                 self.shared_until = time.monotonic() + SHARED_WINDOW
@@ -235,6 +235,12 @@ class Writer:
             return
         BATCH_SIZE.observe(len(decided))
         self._done(decided, recordings)
+
+    def _store(self, decided: list[Decided]) -> list[Any]:
+        """Save the jobs' events, and the records of their idempotency keys, in one transaction."""
+        to_stored = self.app.mapper.to_stored_event
+        keys = [to_stored(e) for d in decided for e in d.key_events]
+        return self.app.save(*[e for d in decided for e in d.events], idempotency_keys=keys)
 
     def _done(self, decided: list[Decided], recordings: list[Any]) -> None:
 
@@ -253,15 +259,20 @@ class Writer:
         """The aggregates whose first new version is already stored (written by someone else): the deals' with one
         query; other aggregates (an idempotency record …) each with its own."""
         firsts: dict[UUID, int] = {}
+        key_firsts: dict[UUID, int] = {}
         for d in decided:
             for event in d.events:
                 firsts.setdefault(event.originator_id, event.originator_version)
+            for event in d.key_events:
+                key_firsts.setdefault(event.originator_id, event.originator_version)
         deals = {d.deal.id for d in decided}
         bases = {deal_id: first - 1 for deal_id, first in firsts.items() if deal_id in deals}
         clashed = {UUID(str(e.originator_id)) for e in newer_events(self.app, bases)}
-        select = self.app.recorder.select_events
-        return clashed | {agg_id for agg_id, first in firsts.items()
-                          if agg_id not in deals and select(agg_id, gt=first - 1, lte=first, limit=1)}
+        recorder = self.app.recorder
+        clashed |= {agg_id for agg_id, first in firsts.items()
+                    if agg_id not in deals and recorder.select_events(agg_id, gt=first - 1, lte=first, limit=1)}
+        return clashed | {key_id for key_id, first in key_firsts.items()
+                          if recorder.select_key_events(key_id, gt=first - 1, lte=first, limit=1)}
 
     def _rerun(self, jobs: list[Job]) -> None:
         """Decide the jobs again on state read from the store, and save them together; those whose deal changed
@@ -277,7 +288,7 @@ class Writer:
             if not decided:
                 return
             try:
-                recordings = self.app.save(*[e for d in decided for e in d.events])
+                recordings = self._store(decided)
             except IntegrityError as error:
                 clashed = self._clashes(decided)
                 jobs = []

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.idempotency import middleware
+from service.idempotency.keys import load_key
 from service.idempotency.record import key_id
 from tests.api.helpers import open_deal, tender
 from tests.hardening.test_idempotency import log_head, post
@@ -86,7 +87,7 @@ def test_a_claim_that_names_no_deal_write_still_says_it_is_in_progress(
 
 
 def _record(client: TestClient, url: str, key: str) -> Any:
-    return client.app.state.deals.repository.get(key_id("open", "POST", url, key))  # type: ignore[attr-defined]
+    return load_key(client.app.state.deals, key_id("open", "POST", url, key))  # type: ignore[attr-defined]
 
 
 def _returning(record: Any) -> Any:
