@@ -73,7 +73,8 @@ def time_rebuild(app: DealsApplication, settings: Settings) -> tuple[float, floa
 
 
 def time_per_event(app: DealsApplication, settings: Settings, events: int) -> float:
-    """The library's way, one transaction per event, on the first events of the log (the rebuild redoes them)."""
+    """The live projection's way (the library's runner hands it one event at a time; it writes what accumulated
+    while the previous transaction committed), on the first events of the log (the rebuild redoes them)."""
     view = open_view(settings)
     try:
         projection = DealListProjection(view)
@@ -82,6 +83,7 @@ def time_per_event(app: DealsApplication, settings: Settings, events: int) -> fl
         started = time.perf_counter()
         for n in notifications:
             projection.process_event(app.mapper.to_domain_event(n), Tracking(app.name, n.id))
+        projection.hand_off.close()  # everything written
         return len(notifications) / (time.perf_counter() - started)
     finally:
         close_view(view)
@@ -108,7 +110,7 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
             {"name": f"projection rebuild, {events:,} events / {deals:,} deals", "value": round(rate),
              "unit": "events/s", "target": f"≥ {TARGET:,} events/s",
              "note": f"{seconds:.2f} s wall, {events / cpu_seconds:,.0f} events per CPU-second of this process; "
-                     f"library-style per-event transactions: {per_event:,.0f} events/s"},
+                     f"the live projection fed one event at a time (group commit): {per_event:,.0f} events/s"},
             {"name": "reading + decoding the log (the floor of any rebuild)", "value": round(read_rate),
              "unit": "events/s"},
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import time
 from typing import Any
 
 import httpx
@@ -40,7 +41,8 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
     levels = [1, 4, 16, 64] if backend == "postgres" else [1, 4, 16]
     naive_levels = [16, 64] if backend == "postgres" else [16]
     baseline_levels = [1, 16] if quick else levels
-    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}, "two": {}}
+    runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}, "two": {},
+                                                "followed": {}}
     proxy_cpu: dict[str, list[float]] = {}
     batch_sizes: dict[int, list[float]] = {}
     rss_idle = 0.0
@@ -63,6 +65,10 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
                 measure("group", clients, server.url, clients, statement_requests(deals["group"]), server)
                 batch_sizes.setdefault(clients, []).append(_average_batch(before, _batches(server.url)))
             measure("batch", "group", server.url, 16, statement_requests(deals["group"], 100), server)
+        with running_server(database_url, run_background="true") as server:  # the followers in the same process
+            touch_all(server.url, deals["group"])
+            _followers_caught_up(server.url)
+            measure("followed", 16, server.url, 16, statement_requests(deals["group"]), server)
         with running_server(database_url, write_mode="naive") as server:
             for clients in naive_levels:
                 measure("naive", clients, server.url, clients, statement_requests(deals["naive"]), server)
@@ -88,6 +94,17 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
                     f"{repeats} × {seconds:g} s per figure after {warmup:g} s warm-up; a fresh group-commit server "
                     "first gets one command per deal (its writer reads each deal once), outside the figures",
     }
+
+
+def _followers_caught_up(url: str, timeout: float = 300.0) -> None:
+    """Wait until every follower has processed the whole log: their catch-up at start is not in the figures."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lags = re.findall(r"^deals_projection_lag_events\{[^}]*\} (\S+)$", httpx.get(f"{url}/metrics").text, re.M)
+        if lags and all(float(lag) == 0 for lag in lags):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the followers did not catch up with the log within {timeout:g} s")
 
 
 def _two_processes(database_url: str, deal_ids: list[str], measure: Any, proxy_cpu: dict[str, list[float]]) -> None:
@@ -238,6 +255,12 @@ def _figures(backend: str, runs: dict[str, dict[Any, list[Result]]], batch_sizes
             naive=_median(runs["naive"][16], "rate"),
             note=f"bench/bare_app.py: no middleware; server CPU {_median(bare, 'cpu_ms'):.2f} ms/command; "
                  f"p99 {_median(bare, 'ms', 99):.0f} ms"))
+    followed, alone = runs["followed"][16], runs["group"][16]
+    figures.append(figure(
+        "server CPU per command, 16 clients, followers running", _median(followed, "cpu_ms"), "ms/command",
+        note=f"{_median(followed, 'cpu_ms') / _median(alone, 'cpu_ms'):.2f}× without them "
+             f"({_median(alone, 'cpu_ms'):.2f} ms); deal list, webhook outbox and ledger in the server process "
+             f"(DEALS_RUN_BACKGROUND=true), no webhook endpoint; {_median(followed, 'rate'):,.0f} commands/s"))
     figures.append(figure("server RSS under load (16 clients)", max(r.rss_peak_mb for r in runs["group"][16]), "MB",
                           note=f"{rss_idle:.0f} MB after seeding, before load"))
     return figures

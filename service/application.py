@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import cast
 from uuid import UUID
@@ -16,7 +16,7 @@ from service.idempotency.context import PendingClaim
 from service.observability.metrics import count_appended
 from service.security.encryption import check_stored_events_readable
 from service.settings import Settings, get_settings
-from service.storage.environment import DealsRecorder, eventsourcing_env
+from service.storage.environment import DealsRecorder, database_identity, eventsourcing_env
 from service.storage.transcodings import register_domain_transcodings
 from service.write import deal_states as shared_states
 from service.write.deal_states import DealStates
@@ -53,20 +53,11 @@ class DealsApplication(Application[UUID]):
         self.snapshotting_intervals = {Deal: self.settings.snapshot_interval}  # type: ignore[misc]  # per settings
         check_stored_events_readable(self)  # a wrong DEALS_CIPHER_KEY fails here, clearly, not on every read
         # The deals folded in this process, shared by the writer and the followers of the same database.
-        if deal_states is None:
-            self._database = self._database_identity()
-            deal_states = shared_states.acquire(self._database, self.settings.write_cache_size or DEFAULT_STATES)
-        self.deal_states = deal_states
-
-    def _database_identity(self) -> Hashable:
-        names = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME",
-                 "POSTGRES_SCHEMA")
-        identity = tuple(self.env.get(name) for name in names)
-        in_memory = self.env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres" and "memory" in (
-            self.env.get("SQLITE_DBNAME") or ":memory:")
-        if in_memory:  # each in-memory database is its own
-            return (*identity, id(self))
-        return identity
+        capacity = self.settings.write_cache_size or DEFAULT_STATES
+        self._database = database_identity(self.env) if deal_states is None else None
+        if self._database is not None:
+            deal_states = shared_states.acquire(self._database, capacity)
+        self.deal_states = deal_states if deal_states is not None else DealStates(capacity)
 
     @cached_property
     def writer(self) -> Writer:
@@ -96,57 +87,36 @@ class DealsApplication(Application[UUID]):
 
     # ---- commands --------------------------------------------------------------------------------
 
-    def open_deal(
-        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = (),
-        claim: PendingClaim | None = None,
-    ) -> Recorded:
+    def open_deal(self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = (),
+                  claim: PendingClaim | None = None) -> Recorded:
         """Open a deal, with the commands that go with the opening (its parties joining), in one transaction.
 
-        `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction, and
-        so is the record of the request's Idempotency-Key `claim`, if any.
+        `also_save` aggregates (or a function of the opened deal returning them) are saved in the same transaction,
+        and so is the record of the request's Idempotency-Key `claim`, if any.
         """
-        return self.writer.submit(self._open_job(opening, commands, also_save, claim))
+        return self.writer.submit(OpenJob(opening.deal_id, also_save, claim, opening=opening, commands=commands))
 
-    async def open_deal_async(
-        self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = (),
-        claim: PendingClaim | None = None,
-    ) -> Recorded:
-        return await self.writer.submit_async(self._open_job(opening, commands, also_save, claim))
+    async def open_deal_async(self, opening: OpenDeal, commands: Sequence[Command] = (), also_save: AlsoSave = (),
+                              claim: PendingClaim | None = None) -> Recorded:
+        job = OpenJob(opening.deal_id, also_save, claim, opening=opening, commands=commands)
+        return await self.writer.submit_async(job)
 
-    def record(
-        self,
-        deal_id: UUID,
-        commands: Sequence[Command],
-        expected_version: int | None = None,
-        also_save: AlsoSave = (),
-        claim: PendingClaim | None = None,
-    ) -> Recorded:
+    def record(self, deal_id: UUID, commands: Sequence[Command], expected_version: int | None = None,
+               also_save: AlsoSave = (), claim: PendingClaim | None = None) -> Recorded:
         """Apply the commands to the deal and store their events atomically: all of them or none.
 
         With an expected version (If-Match) a concurrent change is reported; without one, the commands are
         decided again on the fresh state, so no accepted write is ever lost. `also_save` aggregates (or a function
-        of the decided deal returning them), and the record of the request's Idempotency-Key `claim`, are saved in the
-        same transaction as the deal's events.
+        of the decided deal returning them), and the record of the request's Idempotency-Key `claim`, are saved in
+        the same transaction as the deal's events.
         """
         return self.writer.submit(RecordJob(deal_id, also_save, claim, commands=commands,
                                             expected_version=expected_version))
 
-    async def record_async(
-        self,
-        deal_id: UUID,
-        commands: Sequence[Command],
-        expected_version: int | None = None,
-        also_save: AlsoSave = (),
-        claim: PendingClaim | None = None,
-    ) -> Recorded:
+    async def record_async(self, deal_id: UUID, commands: Sequence[Command], expected_version: int | None = None,
+                           also_save: AlsoSave = (), claim: PendingClaim | None = None) -> Recorded:
         return await self.writer.submit_async(RecordJob(deal_id, also_save, claim, commands=commands,
                                                         expected_version=expected_version))
-
-    @staticmethod
-    def _open_job(
-        opening: OpenDeal, commands: Sequence[Command], also_save: AlsoSave, claim: PendingClaim | None
-    ) -> OpenJob:
-        return OpenJob(opening.deal_id, also_save, claim, opening=opening, commands=commands)
 
     # ---- queries ---------------------------------------------------------------------------------
 

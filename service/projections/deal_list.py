@@ -1,15 +1,17 @@
 """The deal list projection: every deal's status, ball, parties and counts, kept current from the event log.
 
-`DealListProjection` handles one event at a time for the library's ProjectionRunner (the row and the position in
-one transaction). `DealListWorker` is the background component: under the projection's exclusive lock it first
-catches up in bulk (deal_list_batch), then follows the log with the runner; if the runner fails, or falls far
-behind the writers, it is restarted, which catches up in bulk again. An event that fails every time is reported
-to service/projections/faults.py; the deals an operator chose to leave out (rebuild --skip-position) are passed over.
+`DealListProjection` handles one event at a time for the library's ProjectionRunner and hands each row over to be
+written with its position (projections/hand_off.py: what accumulates while a transaction commits goes in the
+next). `DealListWorker` is the background component: under the projection's exclusive lock it first catches up in
+bulk (deal_list_batch), then follows the log with the runner; if the runner fails, or falls far behind the writers,
+it is restarted, which catches up in bulk again. An event that fails every time is reported to
+service/projections/faults.py; the deals an operator chose to leave out (rebuild --skip-position) are passed over.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, cast
 from uuid import UUID
 
@@ -25,9 +27,10 @@ from service.projections.deal_list_batch import catch_up
 from service.projections.deal_list_postgres import PostgresDealListView
 from service.projections.deal_list_sqlite import SQLiteDealListView
 from service.projections.deal_list_view import DealListView
-from service.projections.deal_state import followed
+from service.projections.deal_state import DealRow, followed
 from service.projections.exclusive import Exclusive, lock_for
 from service.projections.faults import FAULTS, PoisonedEvent
+from service.projections.hand_off import HandOff
 from service.projections.runner import projection_env, start_projection
 from service.settings import Settings
 from service.write.deal_states import Following
@@ -43,11 +46,13 @@ class DealListProjection(Projection[DealListView]):
         super().__init__(view)
         self.deals = Following()  # given the runner's application once it has one (`follow`)
         self.skipped: set[UUID] = set()
+        # Each event's row is handed over; what accumulates while a transaction commits goes in the next one.
+        self.hand_off: HandOff[tuple[DealRow, bool]] = HandOff(self._write, NAME)
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Not a deal's event (another aggregate sharing the log): only the position moves on."""
-        self.view.write(tracking, (), ())
+        self.hand_off.add(tracking, None)
 
     @process_event.register
     def _opened(self, event: DealOpened, tracking: Tracking) -> None:
@@ -64,11 +69,23 @@ class DealListProjection(Projection[DealListView]):
 
     def _project(self, event: DealEvent, tracking: Tracking, parties_changed: bool) -> None:
         if event.originator_id in self.skipped:
-            self.view.write(tracking, (), ())
+            self.hand_off.add(tracking, None)
             return
         position = tracking.notification_id
-        row = followed(self.deals.after(event), event, position).row(position)
-        self.view.write(tracking, [row], {row.deal_id} if parties_changed else ())
+        self.hand_off.add(tracking, (followed(self.deals.after(event), event, position).row(position), parties_changed))
+
+    def _write(self, tracking: Tracking, handed: list[tuple[DealRow, bool]]) -> None:
+        """The rows handed over, each deal's last (with its opening, if an earlier one had it), and the position."""
+        rows: dict[UUID, DealRow] = {}
+        parties_of: set[UUID] = set()
+        for row, parties_changed in handed:
+            before = rows.get(row.deal_id)
+            if before is not None and before.opened_at is not None:
+                row = replace(row, opened_at=before.opened_at, opened_position=before.opened_position)
+            rows[row.deal_id] = row
+            if parties_changed:
+                parties_of.add(row.deal_id)
+        self.view.write(tracking, list(rows.values()), parties_of)
 
     def follow(self, app: DealsApplication) -> None:
         self.deals.attach(app)
@@ -98,9 +115,10 @@ class RunningProjection:
 
     def __init__(self, runner: ProjectionRunner[DealsApplication, DealListView]) -> None:
         self.runner = runner
+        self.projection = cast(DealListProjection, runner.projection)  # the library types it as its base class
 
     def failed(self) -> bool:
-        return self.runner.is_interrupted.is_set()
+        return self.runner.is_interrupted.is_set() or self.projection.hand_off.error is not None
 
     def wants_restart(self) -> bool:
         """Far behind the log: a restart catches up in bulk (the designed path, not a failure)."""
@@ -115,7 +133,10 @@ class RunningProjection:
         try:
             self.runner.__exit__(None, None, None)  # closes the runner's application, not its view
         finally:
-            close_view(self.runner.view)
+            try:
+                self.projection.hand_off.close()  # what was handed over is written first
+            finally:
+                close_view(self.runner.view)
 
 
 class DealListWorker:

@@ -8,6 +8,8 @@ events' own transaction. The SQLite one extends the polling recorder of storage/
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+
 from eventsourcing.utils import get_topic
 
 from service.settings import Settings
@@ -45,3 +47,14 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             **mapper,
         }
     return {**storage, **settings.at_rest_env()}
+
+
+def database_identity(env: Mapping[str, str]) -> Hashable | None:
+    """What tells the database of an application's environment (the library's, which looks names up with the
+    application's prefix first) from any other in this process; None for an in-memory database (each is its own)."""
+    names = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME",
+             "POSTGRES_SCHEMA")
+    identity = tuple(env.get(name) for name in names)
+    if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+        return identity
+    return None if "memory" in (env.get("SQLITE_DBNAME") or ":memory:") else identity

@@ -3,8 +3,8 @@
 For each event it builds the body (with the deal's state right after the event) and, in one transaction with the
 tracking position, stores it and one delivery per endpoint that wants it. A crash before the commit means the
 event is processed again from the tracked position; after it, never again. The events that arrive while one such
-transaction commits go together in the next (`HandOff`), so the outbox keeps up with a busy log; `catch_up` does
-the same a page at a time, for a start behind the log's head (first deployment, after downtime).
+transaction commits go together in the next (projections/hand_off.py), so the outbox keeps up with a busy log;
+`catch_up` does the same a page at a time, for a start behind the log's head (first deployment, after downtime).
 """
 
 from __future__ import annotations
@@ -17,64 +17,13 @@ from eventsourcing.projection import Projection
 
 from domain import DealEvent
 from service.application import DealsApplication
+from service.projections.hand_off import HandOff
 from service.webhooks import payload
 from service.webhooks.records import Message
 from service.webhooks.store import WebhookStore
 from service.write.deal_states import Following
 
 PAGE = 500
-
-
-class HandOff:
-    """Writes what the projection hands over as soon as it can: whatever accumulated while the previous write was
-    committing goes into the next transaction, with the last tracking position (group commit)."""
-
-    def __init__(self, store: WebhookStore, limit: int = PAGE) -> None:
-        self.store = store
-        self.limit = limit
-        self.error: BaseException | None = None
-        self._changed = threading.Condition()
-        self._messages: list[Message] = []
-        self._tracking: Tracking | None = None
-        self._closing = False
-        self._thread = threading.Thread(target=self._write_loop, name="webhook-outbox-write", daemon=True)
-        self._thread.start()
-
-    def add(self, tracking: Tracking, message: Message | None) -> None:
-        with self._changed:
-            while len(self._messages) >= self.limit and self.error is None:
-                self._changed.wait()
-            if self.error is not None:
-                raise RuntimeError("the webhook outbox could not write") from self.error
-            if message is not None:
-                self._messages.append(message)
-            self._tracking = tracking
-            self._changed.notify_all()
-
-    def close(self) -> None:
-        """Write what is left, then stop."""
-        with self._changed:
-            self._closing = True
-            self._changed.notify_all()
-        self._thread.join()
-
-    def _write_loop(self) -> None:
-        while True:
-            with self._changed:
-                while self._tracking is None and not self._closing:
-                    self._changed.wait()
-                if self._tracking is None:
-                    return
-                tracking, messages = self._tracking, self._messages
-                self._tracking, self._messages = None, []
-                self._changed.notify_all()
-            try:
-                self.store.enqueue(tracking, messages)
-            except BaseException as error:
-                with self._changed:
-                    self.error = error
-                    self._changed.notify_all()
-                return
 
 
 class WebhookOutbox(Projection[WebhookStore]):
@@ -84,7 +33,7 @@ class WebhookOutbox(Projection[WebhookStore]):
         super().__init__(view)
         # The runner builds its application after the projection: `bind` gives it, before the first load.
         self.deals = Following()
-        self.hand_off = HandOff(view)
+        self.hand_off: HandOff[Message] = HandOff(view.enqueue, "webhook-outbox", PAGE)
 
     def bind(self, app: DealsApplication) -> None:
         self.deals.attach(app)

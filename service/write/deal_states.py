@@ -150,7 +150,7 @@ class Following:
 
     def attach(self, app: Followed, states: DealStates | None = None) -> Following:
         """Follow the application's deals: in its process's deal states, or in `states` of one's own."""
-        self.states, self._load = states or app.deal_states, loader(app)
+        self.states, self._load = app.deal_states if states is None else states, loader(app)
         self._ready.set()
         return self
 

@@ -136,7 +136,8 @@ def test_a_runner_far_behind_the_log_asks_to_be_restarted_and_caught_up_in_bulk(
 ) -> None:
     open_deals(app, 2)
     view.write(Tracking(APPLICATION_NAME, head(app)), (), ())
-    runner = SimpleNamespace(is_interrupted=threading.Event(), app=app, view=view)
+    runner = SimpleNamespace(is_interrupted=threading.Event(), app=app, view=view,
+                             projection=SimpleNamespace(hand_off=SimpleNamespace(error=None)))
     running = RunningProjection(runner)  # type: ignore[arg-type]
     running.FAR_BEHIND = 5
 
