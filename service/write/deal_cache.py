@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
@@ -20,7 +19,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain import Deal
-from service.write.deal_states import DealStates
+from service.write.deal_states import DealStates, loader
 from service.write.store import DealStore
 
 log = logging.getLogger(__name__)
@@ -70,23 +69,14 @@ class DealCache:
             for deal_id in versions:
                 self.states.forget(deal_id)
             return
-        by_deal: dict[UUID, list[StoredEvent]] = defaultdict(list)
-        for stored in newer:
-            by_deal[UUID(str(stored.originator_id))].append(stored)
-        for deal_id, events in by_deal.items():
-            kept = self.states.latest(deal_id)
-            if kept is None:
-                continue
-            deal = kept.copy()
-            try:
-                for stored in sorted(events, key=lambda e: e.originator_version):
-                    if stored.originator_version > deal.version:  # a follower may have folded some meanwhile
-                        self.app.domain_event(stored).mutate(deal)
-            except Exception:  # e.g. a version gap: drop it, the job reads it from the store
+        load = loader(self.app)
+        for stored in sorted(newer, key=lambda e: (str(e.originator_id), e.originator_version)):
+            deal_id = UUID(str(stored.originator_id))
+            try:  # the same fold as the followers': onto the state before each event (service/write/deal_states.py)
+                self.states.after(self.app.domain_event(stored), load)
+            except Exception:
                 log.warning("catching up deal %s failed; it is read again", deal_id, exc_info=True)
                 self.states.forget(deal_id)
-                continue
-            self.states.put(deal)
 
 
 def newer_events(app: DealStore, versions: dict[UUID, int]) -> list[StoredEvent]:
