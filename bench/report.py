@@ -14,7 +14,7 @@ from bench.server import ROOT, admin_connection, postgres_admin_url, server_env
 
 PACKAGES = ("eventsourcing", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "psycopg",
             "orjson")
-COMPARED = ("library", "database", "naive")
+COMPARED = ("library", "database", "naive", "framework")
 
 
 def environment(backends: list[str]) -> dict[str, Any]:
@@ -69,13 +69,13 @@ def compared(fig: dict[str, Any], key: str) -> str:
 
 
 def table(figures: list[dict[str, Any]]) -> list[str]:
-    lines = ["| figure | value | unit | library (×) | database (×) | naive (×) | target | met | note |",
-             "|---|---:|---|---:|---:|---:|---|---|---|"]
+    lines = ["| figure | value | unit | library (×) | database (×) | naive (×) | framework (×) | target | met | note |",
+             "|---|---:|---|---:|---:|---:|---:|---|---|---|"]
     for fig in figures:
         met = {True: "yes", False: "**no**"}.get(fig.get("met"), "")  # type: ignore[arg-type]
         lines.append(f"| {fig['name'].strip()} | {_number(fig['value'])} | {fig.get('unit', '')} | "
                      f"{compared(fig, 'library')} | {compared(fig, 'database')} | {compared(fig, 'naive')} | "
-                     f"{fig.get('target') or ''} | {met} | {fig.get('note') or ''} |")
+                     f"{compared(fig, 'framework')} | {fig.get('target') or ''} | {met} | {fig.get('note') or ''} |")
     return lines
 
 
@@ -96,7 +96,8 @@ def markdown(report: dict[str, Any]) -> str:
               "Ratios are this figure divided by the compared one, measured in the same run: `library` is the same "
               "work in-process with the bare eventsourcing library (one save() per command), `database` the raw "
               "database (single-row INSERT transactions unless noted), `naive` the service with "
-              "DEALS_WRITE_MODE=naive (read, decide, save per request; no group commit, no cache).", ""]
+              "DEALS_WRITE_MODE=naive (read, decide, save per request; no group commit, no cache), `framework` "
+              "a bare FastAPI app answering the same requests with no event store (bench/framework_app.py).", ""]
     for backend, modules in report["results"].items():
         lines += [f"## {backend}", ""]
         for name, result in modules.items():

@@ -22,7 +22,7 @@ from bench.common import (
 )
 from bench.load import Result, drive
 from bench.server import running_server
-from bench.two_processes import Together, nginx, two_servers
+from bench.two_processes import Together, two_servers
 
 TARGETS = {  # (backend, clients) -> (commands/s, p99 ms) from issue 6; each also ≥ 4× naive
     ("postgres", 16): (1500, 50.0),
@@ -34,6 +34,8 @@ TWO_PROCESS_TARGETS = {"by_deal": 1.0, "round_robin": 0.8}
 TWO_PROCESS_CPU = 1.2  # server CPU per command with two processes, at most this times one process's
 MAX_DB_CLIENTS = 16  # raw-INSERT threads: PostgreSQL connections are shared with everyone's test suites
 BARE_APP = "bench.bare_app:create_app"
+FRAMEWORK_APP = "bench.framework_app:create_app"
+FRAMEWORK_CPU = 2.0  # server CPU per command, at most this times a bare FastAPI request's (issue 31)
 
 
 def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
     naive_levels = [16, 64] if backend == "postgres" else [16]
     baseline_levels = [1, 16] if quick else levels
     runs: dict[str, dict[Any, list[Result]]] = {"group": {}, "naive": {}, "batch": {}, "bare": {}, "two": {},
-                                                "followed": {}}
+                                                "followed": {}, "framework": {}}
     proxy_cpu: dict[str, list[float]] = {}
     batch_sizes: dict[int, list[float]] = {}
     rss_idle = 0.0
@@ -69,6 +71,9 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
             touch_all(server.url, deals["group"])
             _followers_caught_up(server.url)
             measure("followed", 16, server.url, 16, statement_requests(deals["group"]), server)
+        with running_server(database_url, app=FRAMEWORK_APP) as server:  # FastAPI alone: the floor of a request
+            for clients in levels:
+                measure("framework", clients, server.url, clients, statement_requests(deals["group"]), server)
         with running_server(database_url, write_mode="naive") as server:
             for clients in naive_levels:
                 measure("naive", clients, server.url, clients, statement_requests(deals["naive"]), server)
@@ -78,7 +83,7 @@ def run(backend: str, database_url: str, quick: bool) -> dict[str, Any]:
                 touch_all(server.url, deals["group"])
                 measure("bare", 16, server.url, 16, statement_requests(deals["group"]), server)
 
-        if backend == "postgres" and nginx():  # two server processes writing the same deals, routed by deal and RR
+        if backend == "postgres":  # two server processes writing the same deals, routed by deal and round-robin
             _two_processes(database_url, deals["group"], measure, proxy_cpu)
 
     library = _library(database_url, seconds, baseline_levels)
@@ -121,10 +126,6 @@ def _two_processes(database_url: str, deal_ids: list[str], measure: Any, proxy_c
 
 def _two_process_figures(runs: dict[str, dict[Any, list[Result]]], proxy_cpu: dict[str, list[float]],
                          database: dict[str, Any]) -> list[dict[str, Any]]:
-    if not runs["two"]:
-        return [] if nginx() else [figure(
-            "single-event commands/s, 64 clients, 2 server processes", float("nan"), "commands/s",
-            note="not measured: nginx is not installed (apt-get install nginx-light)")]
     one_rate, one_cpu = _median(runs["group"][64], "rate"), _median(runs["group"][64], "cpu_ms")
     proxied = runs["two"]["one"]
     proxied_rate = _median(proxied, "rate")
@@ -231,9 +232,20 @@ def _figures(backend: str, runs: dict[str, dict[Any, list[Result]]], batch_sizes
         if len(results) > 1:
             note.append(f"median of {len(results)} [{min(r.rate for r in results):.0f}–"
                         f"{max(r.rate for r in results):.0f}]")
+        framework = runs["framework"].get(clients)
+        if framework:
+            note.append(f"FastAPI alone: CPU {_median(framework, 'cpu_ms'):.2f} ms/request")
         figures.append(figure(
             f"single-event commands/s, {clients} clients", rate, "commands/s", library=lib and lib[1]["per_s"],
-            database=db and db[1], naive=naive_rate, target=target_text, met=met, note="; ".join(note)))
+            database=db and db[1], naive=naive_rate, framework=framework and _median(framework, "rate"),
+            target=target_text, met=met, note="; ".join(note)))
+        if framework and clients == 16:
+            ratio = _median(results, "cpu_ms") / _median(framework, "cpu_ms")
+            figures.append(figure(
+                "  server CPU per command as a multiple of FastAPI's per request, 16 clients", ratio, "×",
+                target=f"≤ {FRAMEWORK_CPU:g}×", met=ratio <= FRAMEWORK_CPU,
+                note=f"{_median(results, 'cpu_ms'):.2f} ms per command, {_median(framework, 'cpu_ms'):.2f} ms per "
+                     "request to bench/framework_app.py (same route, body and answer shapes; no event store)"))
         for pct in (50, 95, 99):
             value = _median(results, "ms", pct)
             lib_ms = lib[1].get(f"p{pct}_ms") if lib else None
