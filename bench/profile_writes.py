@@ -3,8 +3,9 @@
 
     python -m bench.profile_writes [--backend sqlite|postgres|both] [--seconds 8] [--output FILE]
 
-Each table lists, per thread, the frames that were on the stack in the most samples (inclusive), the service's and
-the libraries' alike, with the share of that thread's samples and of all samples. Needs py-spy (the `bench` extra)
+Each thread gets two tables: the frames that were on the stack in the most samples (inclusive), the service's and
+the libraries' alike, and the frames the samples were taken in (self), each with its share of that thread's samples
+and of all samples. Needs py-spy (the `bench` extra)
 and, for PostgreSQL, the server of DEALS_TEST_POSTGRES_URL (as `python -m bench`).
 """
 
@@ -48,11 +49,13 @@ def profile(backend: str, seconds: float) -> tuple[str, list[str]]:
 def top(stacks: list[str]) -> list[str]:
     threads: collections.Counter[str] = collections.Counter()
     frames: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    leaves: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for line in stacks:
         stack, _, count = line.rpartition(" ")
         names = stack.split(";")
         thread = names[0].split(": ", 1)[-1].strip('"')
         threads[thread] += int(count)
+        leaves[thread][names[-1]] += int(count)
         for frame in set(names[1:]):
             if not any(skip in frame for skip in SKIPPED):
                 frames[thread][frame] += int(count)
@@ -65,6 +68,9 @@ def top(stacks: list[str]) -> list[str]:
                   "| frame | of the thread | of all |", "|---|---:|---:|"]
         lines += [f"| `{frame}` | {n / samples:.0%} | {n / total:.1%} |"
                   for frame, n in frames[thread].most_common(TOP)]
+        lines += ["", "| on CPU in (self) | of the thread | of all |", "|---|---:|---:|"]
+        lines += [f"| `{frame}` | {n / samples:.0%} | {n / total:.1%} |"
+                  for frame, n in leaves[thread].most_common(TOP // 2)]
     return lines
 
 
