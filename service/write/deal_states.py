@@ -3,7 +3,7 @@
 The writer puts each deal it commits; the followers (the deal list, the webhook outbox) ask for the deal right after
 the event they are at and mostly find it there, so an event is folded once in a process, not once per reader. A
 state is never changed once put: the writer decides on a copy (`Deal.copy`), a follower folds an event onto a copy.
-A few recent versions of each deal are kept, so a follower a little behind the writer still finds the one it needs.
+The two newest versions of each deal are kept, so a follower a little behind the writer still finds the one it needs.
 
 What is kept is a committed state, but perhaps an old one (another process wrote since): the writer's saves are
 guarded by the store's (deal id, version) key, and a follower folds the events it reads onto what it finds.
@@ -35,7 +35,9 @@ class Followed(Protocol):
 
 def loader(app: Followed) -> Loader:
     return lambda deal_id, version: app.get_deal(deal_id, version=version)
-VERSIONS_KEPT = 4
+# The newest state and the one before it: a follower at the writer's heels finds the deal after its event, or the
+# state to fold it onto; one further behind folds onto the state it saw last (`Following`).
+VERSIONS_KEPT = 2
 
 
 class DealStates:
