@@ -112,3 +112,18 @@ def test_the_image_installs_the_locked_dependencies_before_the_source_and_report
     assert "USER deals" in steps
     locked = (ROOT / "requirements/runtime.txt").read_text()
     assert "--hash=sha256:" in locked and "\nfastapi-offline==" in locked
+
+
+def test_the_build_context_is_the_source_the_image_copies() -> None:
+    """.dockerignore lets in what the Dockerfile copies and nothing else: the context stays a few megabytes however
+    many virtualenvs, databases and caches a working copy holds."""
+    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*"
+    allowed = [rule[1:].rstrip("/") for rule in rules if rule.startswith("!")]
+    copied = [part for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")
+              for part in line.split()[1:-1]]
+    assert sorted(copied) == sorted(allowed)
+    size = sum(path.stat().st_size for name in allowed for path in [ROOT / name, *(ROOT / name).rglob("*")]
+               if path.is_file() and "__pycache__" not in path.parts)
+    assert size <= 5 * 1024 * 1024, f"the build context would hold {size:,} bytes"
