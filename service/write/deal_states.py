@@ -24,7 +24,7 @@ from domain import Deal, DealEvent
 Loader = Callable[[UUID, int], Deal]  # the deal at a version, from the store
 
 
-class Followed(Protocol):
+class DealSource(Protocol):
     """The application a follower reads (service/application.py)."""
 
     @property
@@ -33,7 +33,7 @@ class Followed(Protocol):
     def get_deal(self, deal_id: UUID, version: int | None = None) -> Deal: ...
 
 
-def loader(app: Followed) -> Loader:
+def loader(app: DealSource) -> Loader:
     return lambda deal_id, version: app.get_deal(deal_id, version=version)
 # The newest state and the one before it: a follower at the writer's heels finds the deal after its event, or the
 # state to fold it onto; one further behind folds onto the state it saw last (`Following`).
@@ -150,7 +150,7 @@ class Following:
         self._seen: OrderedDict[UUID, Deal] = OrderedDict()
         self._remembered = remembered
 
-    def attach(self, app: Followed, states: DealStates | None = None) -> Following:
+    def attach(self, app: DealSource, states: DealStates | None = None) -> Following:
         """Follow the application's deals: in its process's deal states, or in `states` of one's own."""
         self.states, self._load = app.deal_states if states is None else states, loader(app)
         self._ready.set()
